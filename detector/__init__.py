@@ -1,0 +1,1 @@
+"""Object detection: ONNX Runtime inference for Ultralytics-exported YOLO models."""

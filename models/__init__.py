@@ -1,0 +1,1 @@
+"""Trained model files, their model cards, and the training/export code."""

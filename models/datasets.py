@@ -1,0 +1,140 @@
+"""Combine several YOLO-format data sets into one training set with sitewatch's classes.
+
+Every data set names its classes its own way ("hat", "hardhat", "no-helmet", ...).
+Training needs one class list: ``head`` (a bare head, the violation), ``helmet``
+and ``person``. A :class:`DataSource` says how one set's class names map onto
+those; :func:`build_training_set` writes relabelled copies of the label files
+(images are linked, never copied) and a ``data.yaml`` that lists every set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+SITEWATCH_CLASSES: tuple[str, ...] = ("head", "helmet", "person")
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One YOLO data set and how its class names map onto ``SITEWATCH_CLASSES``.
+
+    ``class_map`` maps a source class name to a sitewatch class name; a source
+    class absent from the map is dropped. An empty map means "the names already
+    are sitewatch's" (every source name must then be one of them).
+    """
+
+    data_yaml: Path
+    class_map: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: str) -> DataSource:
+        """Parse ``path/to/data.yaml[:src=dst,src=dst...]`` as given on the command line."""
+        path, _, mapping = spec.partition(":")
+        pairs: dict[str, str] = {}
+        for item in filter(None, mapping.split(",")):
+            src, sep, dst = item.partition("=")
+            if not sep or not src or dst not in SITEWATCH_CLASSES:
+                raise ValueError(
+                    f"bad class mapping {item!r} in {spec!r}: expected SRC=DST with DST one of "
+                    f"{', '.join(SITEWATCH_CLASSES)}"
+                )
+            pairs[src] = dst
+        return cls(Path(path), pairs)
+
+
+def read_data_yaml(data_yaml: Path) -> tuple[Path, dict[str, Path], list[str]]:
+    """Return (root, {split: images dir}, class names) of an Ultralytics data.yaml."""
+    spec = yaml.safe_load(data_yaml.read_text())
+    root = Path(spec.get("path") or ".")
+    if not root.is_absolute():
+        root = (data_yaml.parent / root).resolve()
+    names = spec["names"]
+    if isinstance(names, Mapping):
+        names = [names[k] for k in sorted(names)]
+    splits = {}
+    for split in SPLITS:
+        if spec.get(split):
+            splits[split] = (root / spec[split]).resolve()
+    return root, splits, list(names)
+
+
+def class_index_map(names: Sequence[str], class_map: Mapping[str, str]) -> dict[int, int]:
+    """Source class index -> sitewatch class index, for the classes that are kept."""
+    if not class_map:
+        unknown = [n for n in names if n not in SITEWATCH_CLASSES]
+        if unknown:
+            raise ValueError(
+                f"classes {unknown} are not sitewatch classes; give a mapping such as "
+                f"'data.yaml:{unknown[0]}=head'"
+            )
+        class_map = {n: n for n in names}
+    missing = [src for src in class_map if src not in names]
+    if missing:
+        raise ValueError(f"mapping names classes {missing} that the data set does not have ({names})")
+    return {i: SITEWATCH_CLASSES.index(class_map[n]) for i, n in enumerate(names) if n in class_map}
+
+
+def relabel(text: str, index_map: Mapping[int, int]) -> str:
+    """Rewrite YOLO label lines with new class indices; lines of dropped classes go."""
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        cls = int(float(parts[0]))
+        if cls in index_map:
+            out.append(" ".join([str(index_map[cls]), *parts[1:]]))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _labels_dir(images_dir: Path) -> Path:
+    # Ultralytics finds labels by swapping the last "images" path part for "labels".
+    return images_dir.parent / "labels" if images_dir.name == "images" else images_dir
+
+
+def build_training_set(sources: Sequence[DataSource], workdir: Path) -> Path:
+    """Write a combined data.yaml for ``sources`` under ``workdir`` and return its path.
+
+    A single source whose classes already are sitewatch's, in order, is used as
+    it is (no copies). Otherwise each source's splits become
+    ``workdir/<n>/<split>/{images -> original, labels (relabelled)}``.
+    """
+    if not sources:
+        raise ValueError("no data set given")
+    workdir.mkdir(parents=True, exist_ok=True)
+    combined: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for n, source in enumerate(sources):
+        _, splits, names = read_data_yaml(source.data_yaml)
+        index_map = class_index_map(names, source.class_map)
+        identity = index_map == {i: i for i in range(len(SITEWATCH_CLASSES))} and len(names) == 3
+        for split, images in splits.items():
+            if not images.is_dir():
+                raise FileNotFoundError(f"{source.data_yaml}: split {split!r} folder {images} does not exist")
+            if identity:
+                combined[split].append(str(images))
+                continue
+            dest = workdir / f"{n}" / split
+            (dest / "labels").mkdir(parents=True, exist_ok=True)
+            link = dest / "images"
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            os.symlink(images, link)
+            for label in _labels_dir(images).glob("*.txt"):
+                (dest / "labels" / label.name).write_text(relabel(label.read_text(), index_map))
+            combined[split].append(str(link))
+    spec = {
+        "path": str(workdir.resolve()),
+        "names": dict(enumerate(SITEWATCH_CLASSES)),
+        **{split: dirs for split, dirs in combined.items() if dirs},
+    }
+    if "train" not in spec or "val" not in spec:
+        raise ValueError("the data sets together need a train and a val split")
+    out = workdir / "data.yaml"
+    out.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return out

@@ -1,0 +1,3 @@
+"""sitewatch: construction-site camera safety monitoring."""
+
+__version__ = "0.1.0"

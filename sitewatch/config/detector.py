@@ -1,0 +1,24 @@
+"""``detector:`` section: which model runs and how."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from sitewatch.config.base import Section
+
+
+class DetectorSettings(Section):
+    model: Path | None = Field(None, description="ONNX model file; default: the model shipped in sitewatch/models")
+    input_size: int | None = Field(
+        None, ge=32, le=2048, multiple_of=32, description="model input side in px; default: the model's own"
+    )
+    confidence: float = Field(0.25, ge=0.0, le=1.0, description="minimum box confidence kept after decoding")
+    iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU above which NMS suppresses the weaker box")
+    threads: int = Field(2, ge=1, le=64, description="ONNX Runtime intra-op threads")
+    tiles: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="score overlapping model-size tiles of the full-resolution frame: 'auto' does so when the "
+        "frame is much larger than the model input",
+    )
+    tile_overlap: float = Field(0.2, ge=0.0, lt=0.5, description="fraction of a tile shared with its neighbour")

@@ -1,0 +1,25 @@
+"""``rules:`` section: when detections become violation events."""
+
+from pydantic import Field, model_validator
+
+from sitewatch.config.base import Section
+
+
+class NoHelmetSettings(Section):
+    enabled: bool = True
+    min_confidence: float = Field(0.4, ge=0.0, le=1.0, description="a head box below this does not count")
+    k: int = Field(3, ge=1, le=1000, description="frames flagged, of the last m scored, to open an event")
+    m: int = Field(5, ge=1, le=1000, description="window of scored frames for the k-of-m test")
+    close_after_s: float = Field(5.0, gt=0, le=3600, description="an event closes once unseen this long")
+    merge_iou: float = Field(0.3, ge=0.0, le=1.0, description="IoU with a recent event's last box to continue it")
+    cooldown_s: float = Field(30.0, ge=0, le=86_400, description="how long a closed event can be continued")
+
+    @model_validator(mode="after")
+    def _k_within_m(self) -> "NoHelmetSettings":
+        if self.k > self.m:
+            raise ValueError(f"k ({self.k}) must not exceed m ({self.m})")
+        return self
+
+
+class RulesSettings(Section):
+    no_helmet: NoHelmetSettings = NoHelmetSettings()

@@ -1,0 +1,13 @@
+"""``tracker:`` section: ByteTrack settings, applied per camera."""
+
+from pydantic import Field
+
+from sitewatch.config.base import Section
+
+
+class TrackerSettings(Section):
+    high_threshold: float = Field(0.5, ge=0.0, le=1.0, description="boxes at or above this join the first match")
+    low_threshold: float = Field(0.1, ge=0.0, le=1.0, description="boxes between this and high are matched second")
+    new_track_threshold: float = Field(0.5, ge=0.0, le=1.0, description="an unmatched box this sure starts a track")
+    match_iou: float = Field(0.2, gt=0.0, le=1.0, description="minimum IoU for a box to continue a track")
+    lost_track_buffer: int = Field(30, ge=1, le=10_000, description="scored frames a lost track is kept for")

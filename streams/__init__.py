@@ -1,0 +1,1 @@
+"""Frame sources: recorded video files and live RTSP cameras behind one interface."""
