@@ -1,1 +1,11 @@
-"""Object detection: ONNX Runtime inference for Ultralytics-exported YOLO models."""
+"""Object detection: ONNX Runtime inference for Ultralytics-exported YOLO models.
+
+``OnnxDetector`` is the only part the pipeline needs; the pure pieces it is
+built from (letterbox, decode, NMS, tiling, batch planning) are importable
+from their modules for tests and tools.
+"""
+
+from sitewatch.detector.errors import ModelError
+from sitewatch.detector.onnx import OnnxDetector, PreparedBatch
+
+__all__ = ["ModelError", "OnnxDetector", "PreparedBatch"]

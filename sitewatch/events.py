@@ -30,11 +30,15 @@ class ChangeKind(StrEnum):
     CLOSED = "closed"
 
 
-def event_id_for(source: str, type_: EventType, start: datetime) -> str:
-    """Deterministic id: same camera, type and start instant -> same id."""
+def event_id_for(source: str, type_: EventType, start: datetime, track_id: int | None = None) -> str:
+    """Deterministic id: same camera, type, start instant and opening track -> same id.
+
+    The track id tells apart two workers whose violations start in the same
+    frame; events that are not about one person (out of hours) pass None.
+    """
     if start.tzinfo is None:
         raise ValueError("event start must be timezone-aware")
-    key = f"{source}\x1f{type_.value}\x1f{start.timestamp():.6f}"
+    key = f"{source}\x1f{type_.value}\x1f{start.timestamp():.6f}\x1f{'' if track_id is None else track_id}"
     return str(uuid.uuid5(_EVENT_NAMESPACE, key))
 
 

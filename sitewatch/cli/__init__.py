@@ -5,7 +5,12 @@ from __future__ import annotations
 from sitewatch.cli.app import app
 
 # Importing a command module registers its commands on ``app``.
-# (command modules are imported here, one line each)
+from sitewatch.cli import score as _score  # noqa: E402,F401
+from sitewatch.cli import train as _train  # noqa: E402,F401
+from sitewatch.cli import eval_images as _eval_images  # noqa: E402,F401
+from sitewatch.cli import check_config as _check_config  # noqa: E402,F401
+from sitewatch.cli import keys as _keys  # noqa: E402,F401
+from sitewatch.cli import api as _api  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,13 +1,67 @@
-"""Read a YAML config file into ``Settings``; errors are user errors, never tracebacks."""
+"""Read a YAML config file into ``Settings``; errors are user errors, never tracebacks.
+
+Every problem becomes one line that names the file, the YAML line and the
+dotted path of the field, e.g.::
+
+    site.yaml:12: sites.0.timezone: unknown IANA timezone 'Europe/Berln' (e.g. ...)
+    site.yaml:7: sites.0.timezon: unknown key (did you mean 'timezone'?)
+
+Line numbers come from the YAML node tree (``yaml.compose``): every mapping
+key and sequence item is indexed by its path before the document is built,
+and a pydantic error is reported at the line of the longest indexed prefix of
+its location (a missing field points at the mapping that lacks it).
+
+The YAML types follow YAML 1.2 rather than PyYAML's YAML 1.1 defaults:
+``on``/``off``/``yes``/``no`` stay strings (``tiles: off`` means "off", not
+false) and ``22:00`` stays a string instead of becoming the base-60 number 1320.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from sitewatch.config.problems import ConfigProblems, Loc
 from sitewatch.config.settings import Settings
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _ConfigYamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema booleans and numbers."""
+
+
+_ConfigYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in {_BOOL_TAG, _INT_TAG, _FLOAT_TAG}]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ConfigYamlLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_ConfigYamlLoader.add_implicit_resolver(
+    _INT_TAG, re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+)$"), list("-+0123456789")
+)
+_ConfigYamlLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
 
 
 class ConfigError(Exception):
@@ -20,19 +74,181 @@ class ConfigError(Exception):
 
 
 def load_settings(path: Path | None) -> Settings:
-    """Build ``Settings`` from ``path`` (defaults when None)."""
+    """Build ``Settings`` from ``path`` (defaults when None); raises ``ConfigError``."""
     if path is None:
         return Settings()
+    data, line_of, problems = _read_yaml(Path(path))
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems += _located_problems(exc, line_of)
+    if problems:
+        # Stable sort: problems on one line keep the order they were found in.
+        problems.sort(key=lambda problem: problem[0])
+        raise ConfigError(path, [f"{path}:{line}: {text}" for line, text in problems])
+    return settings
+
+
+# -- YAML --------------------------------------------------------------------
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int], list[tuple[int, str]]]:
+    """The document as plain data, the 1-based line of every key and item path in it, and duplicate keys."""
+    try:
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(path, [f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, [f"{path}: not valid YAML: {exc}"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError(path, [f"{path}: the top level must be a mapping of sections"])
+    except UnicodeDecodeError:
+        raise ConfigError(path, [f"{path}: not UTF-8 text"]) from None
+    loader = _ConfigYamlLoader(text)
     try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
-        raise ConfigError(path, lines) from None
+        root = loader.get_single_node()
+        if root is None:
+            return {}, {}, []
+        line_of: dict[Loc, int] = {(): root.start_mark.line + 1}
+        duplicates: list[tuple[int, str]] = []
+        _index_lines(loader, root, (), line_of, duplicates)
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else f"{path}"
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(path, [f"{where}: YAML syntax error: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, [f"{path}: YAML error: {exc}"]) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}, {}, duplicates
+    if not isinstance(data, dict):
+        raise ConfigError(
+            path, [f"{path}:{root.start_mark.line + 1}: the top level must be a mapping of sections"]
+        )
+    return data, line_of, duplicates
+
+
+def _index_lines(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: Loc,
+    line_of: dict[Loc, int],
+    duplicates: list[tuple[int, str]],
+) -> None:
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                continue  # merged or complex keys: their errors point at the enclosing mapping
+            key = (
+                key_node.value
+                if key_node.tag == "tag:yaml.org,2002:str"
+                else loader.construct_object(key_node)
+            )
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                where = ".".join(map(str, path + (key,)))
+                duplicates.append((line, f"{where}: duplicate key (first given on line {first_line[key]})"))
+                continue
+            first_line[key] = line
+            line_of[path + (key,)] = line
+            _index_lines(loader, value_node, path + (key,), line_of, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            line_of[path + (index,)] = item.start_mark.line + 1
+            _index_lines(loader, item, path + (index,), line_of, duplicates)
+
+
+# -- errors ------------------------------------------------------------------
+def _located_problems(exc: ValidationError, line_of: dict[Loc, int]) -> list[tuple[int, str]]:
+    errors = exc.errors()
+    # A misspelt required key is one mistake: report the unknown key (with its
+    # suggestion), not also the field it failed to set.
+    meant = {
+        tuple(e["loc"][:-1]) + (_closest_field(tuple(e["loc"])),)
+        for e in errors
+        if e["type"] == "extra_forbidden"
+    }
+    problems = []
+    for err in errors:
+        if err["type"] == "missing" and tuple(err["loc"]) in meant:
+            continue
+        for loc, message in _explain(err):
+            if loc and isinstance(loc[-1], int) and loc not in line_of and loc[:-1] in line_of:
+                loc = loc[:-1]  # a single value the model wrapped in a list: name it as written
+            field = ".".join(map(str, loc))
+            problems.append((_line_for(loc, line_of), f"{field}: {message}" if field else message))
+    return problems
+
+
+def _explain(err: ErrorDetails) -> Iterator[tuple[Loc, str]]:
+    """One or more (location, message) pairs for one pydantic error; never includes the input value."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    cause = (err.get("ctx") or {}).get("error")
+    if kind == "value_error" and isinstance(cause, ConfigProblems):
+        for relative, message in cause.problems:
+            yield loc + relative, message
+    elif kind == "value_error" and cause is not None:
+        yield loc, str(cause)
+    elif kind == "extra_forbidden":
+        yield loc, "unknown key" + _suggestion(loc)
+    elif kind == "missing":
+        yield loc, "required field is missing"
+    else:
+        yield loc, err["msg"]
+
+
+def _line_for(loc: Loc, line_of: dict[Loc, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        line = line_of.get(loc[:end])
+        if line is not None:
+            return line
+    return 1
+
+
+def _suggestion(loc: Loc) -> str:
+    close = _closest_field(loc)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def _closest_field(loc: Loc) -> str | None:
+    """The field name of the mapping at ``loc[:-1]`` that ``loc[-1]`` looks like a misspelling of."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    model = _model_at(Settings, loc[:-1])
+    if model is None:
+        return None
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` under ``model``, if one can be told."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, str):
+            if (
+                not (isinstance(current, type) and issubclass(current, BaseModel))
+                or part not in current.model_fields
+            ):
+                return None
+            current = _strip(current.model_fields[part].annotation)
+        else:
+            args = typing.get_args(current)
+            if typing.get_origin(current) not in (tuple, list) or not args:
+                return None
+            current = _strip(args[0])
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _strip(annotation: Any) -> Any:
+    """Drop ``Annotated`` and ``None`` from an annotation (``X | None`` -> ``X``)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation

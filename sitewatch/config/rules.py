@@ -21,5 +21,27 @@ class NoHelmetSettings(Section):
         return self
 
 
+class OutOfHoursSettings(Section):
+    """People in the work zone when the site's schedule and permits do not allow work."""
+
+    enabled: bool = True
+    min_confidence: float = Field(
+        0.4, ge=0.0, le=1.0, description="a person/head/helmet box below this does not count"
+    )
+    persistence_s: float = Field(
+        30.0, ge=0, le=3600, description="people must be present out of hours this long before an event opens"
+    )
+    dropout_s: float = Field(
+        5.0, ge=0, le=600, description="the zone may look empty this long without restarting the persistence"
+    )
+    close_after_s: float = Field(
+        60.0, gt=0, le=86_400, description="an event closes once the zone has been empty this long"
+    )
+    update_every_s: float = Field(
+        30.0, gt=0, le=86_400, description="an open event reports its growing end at most this often"
+    )
+
+
 class RulesSettings(Section):
     no_helmet: NoHelmetSettings = NoHelmetSettings()
+    out_of_hours: OutOfHoursSettings = OutOfHoursSettings()

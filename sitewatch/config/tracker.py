@@ -1,13 +1,30 @@
 """``tracker:`` section: ByteTrack settings, applied per camera."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sitewatch.config.base import Section
 
 
 class TrackerSettings(Section):
-    high_threshold: float = Field(0.5, ge=0.0, le=1.0, description="boxes at or above this join the first match")
-    low_threshold: float = Field(0.1, ge=0.0, le=1.0, description="boxes between this and high are matched second")
-    new_track_threshold: float = Field(0.5, ge=0.0, le=1.0, description="an unmatched box this sure starts a track")
+    high_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="boxes at or above this join the first match"
+    )
+    low_threshold: float = Field(
+        0.1, ge=0.0, le=1.0, description="boxes between this and high are matched second"
+    )
+    new_track_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="an unmatched box this sure starts a track"
+    )
     match_iou: float = Field(0.2, gt=0.0, le=1.0, description="minimum IoU for a box to continue a track")
+    low_match_iou: float = Field(
+        0.5, gt=0.0, le=1.0, description="minimum IoU for a low-confidence box to continue a track"
+    )
     lost_track_buffer: int = Field(30, ge=1, le=10_000, description="scored frames a lost track is kept for")
+
+    @model_validator(mode="after")
+    def _low_not_above_high(self) -> "TrackerSettings":
+        if self.low_threshold > self.high_threshold:
+            raise ValueError(
+                f"low_threshold ({self.low_threshold}) must not exceed high_threshold ({self.high_threshold})"
+            )
+        return self

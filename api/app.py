@@ -1,0 +1,119 @@
+"""``create_app``: the FastAPI application over a store (and, from a full config, the push workers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from sitewatch import __version__
+from sitewatch.api.auth import ACCESS_MARK
+from sitewatch.api.errors import install_error_handlers
+from sitewatch.api.metrics import install_metrics
+from sitewatch.api.routes import audit, cameras, deliveries, events, stats, stream, system
+from sitewatch.config import Settings
+from sitewatch.config.api import ApiSettings
+from sitewatch.store import Store, open_store, open_store_from_settings
+
+PREFIX = "/api/v1"
+
+DESCRIPTION = """Violation events from sitewatch cameras, for inspectors' systems.
+
+Authenticate with an API key (`sitewatch keys create`) in `X-API-Key` or `Authorization: Bearer`.
+Roles: **viewer** reads; **operator** also triages events and manages deliveries; **admin** also reads
+the audit log. A key limited to some sites sees nothing of the others. Every error has the shape
+`{"error": {"code": "...", "message": "..."}}`."""
+
+
+def create_app(
+    source: Store | Settings | str,
+    *,
+    api_settings: ApiSettings | None = None,
+    push=None,
+) -> FastAPI:
+    """Build the app from a ``Store`` (caller owns it), a database URL, or a whole ``Settings``.
+
+    From ``Settings`` the app also runs the configured push workers; pass ``push``
+    (a ``PushService``) to run others. Workers and a store the app opened itself are
+    stopped and closed on shutdown.
+    """
+    owns_store = not isinstance(source, Store)
+    if isinstance(source, Settings):
+        store = open_store_from_settings(source.store)
+        api_settings = api_settings or source.api
+        if push is None and (source.push.webhooks.targets or source.push.mqtt is not None):
+            from sitewatch.push import PushService
+
+            push = PushService.from_settings(store, source.push)
+    elif isinstance(source, str):
+        store = open_store(source)
+    else:
+        store = source
+    api_settings = api_settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.stopping = anyio.Event()
+        if push is not None:
+            push.start()
+        try:
+            yield
+        finally:
+            app.state.stopping.set()
+            if push is not None:
+                await anyio.to_thread.run_sync(push.stop)
+            if owns_store:
+                store.close()
+
+    app = FastAPI(
+        title="sitewatch API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.api_settings = api_settings
+    app.state.stopping = anyio.Event()
+    install_error_handlers(app)
+    app.state.metrics_registry = install_metrics(app, store)
+    app.include_router(system.router)
+    # stream before events: '/events/stream' must not be taken for an event id
+    for module in (stream, events, cameras, stats, deliveries, audit):
+        app.include_router(module.router, prefix=PREFIX)
+    check_every_route_declares_access(app)
+    return app
+
+
+def declared_access(route: APIRoute) -> str | None:
+    """The access a route declares ('public', 'viewer', ...), found in its dependency tree."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        mark = getattr(dependant.call, ACCESS_MARK, None)
+        if mark is not None:
+            return mark
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def api_routes(routes, prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """Every API route with its full path, looking inside included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        elif getattr(route, "original_router", None) is not None:
+            # FastAPI keeps included routers as lazy branches rather than copying their routes
+            yield from api_routes(route.original_router.routes, prefix + route.include_context.prefix)
+
+
+def check_every_route_declares_access(app: FastAPI) -> None:
+    """Default deny, enforced at start-up: a route without ``allow(...)`` or ``public()`` is a bug."""
+    missing = [path for path, route in api_routes(app.routes) if declared_access(route) is None]
+    if missing:
+        raise RuntimeError(f"routes without declared access (use allow() or public()): {missing}")

@@ -1,0 +1,41 @@
+"""/healthz and /metrics: open to all (they expose no site data)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from sitewatch.api.auth import public
+from sitewatch.api.schemas import HealthOut
+
+router = APIRouter(tags=["system"])
+
+
+@router.get(
+    "/healthz",
+    response_model=HealthOut,
+    dependencies=[Depends(public())],
+    summary="Liveness and database reachability",
+    responses={503: {"model": HealthOut, "description": "the database is unreachable"}},
+)
+def healthz(request: Request) -> JSONResponse:
+    try:
+        with request.app.state.store.session() as session:
+            session.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "database": "ok"})
+    except DBAPIError:
+        return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+
+
+@router.get(
+    "/metrics",
+    dependencies=[Depends(public())],
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,297 @@
+"""``OnnxDetector``: an Ultralytics-exported YOLO detection model run by ONNX Runtime on the CPU."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import onnxruntime as ort
+
+from sitewatch.detector.batch import BatchPlan, check_image, postprocess, prepare_inputs, to_blob
+from sitewatch.detector.decode import check_layout
+from sitewatch.detector.errors import ModelError
+from sitewatch.detector.tiling import uses_tiles
+from sitewatch.types import Detections
+
+if TYPE_CHECKING:
+    from sitewatch.config.detector import DetectorSettings
+
+TileMode = Literal["auto", "on", "off"]
+
+# Inputs per session run when the batch axis is dynamic: enough for several
+# cameras' frames and tiles in one call, while bounding the activation memory
+# of a very large detect_batch (it is then split into runs of this size).
+MAX_RUN_BATCH = 64
+DEFAULT_STRIDE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """Model inputs for a batch of frames: the NCHW blob and how its rows map back."""
+
+    blob: np.ndarray
+    plan: BatchPlan
+
+
+def _dim(value: object) -> int | None:
+    """A static dimension, or None for a symbolic / unknown one."""
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _parse_literal(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _class_names(path: Path, metadata: dict[str, str]) -> tuple[str, ...]:
+    raw = metadata.get("names")
+    if raw is None:
+        raise ModelError(
+            f"{path}: no class names in the model metadata ('names'); export it with Ultralytics"
+        )
+    parsed = _parse_literal(raw)
+    if isinstance(parsed, dict):
+        keys = sorted(parsed) if all(isinstance(k, int) for k in parsed) else None
+        if keys is None or keys != list(range(len(parsed))):
+            parsed = None
+        else:
+            parsed = [parsed[k] for k in keys]
+    if (
+        not isinstance(parsed, (list, tuple))
+        or not parsed
+        or not all(isinstance(n, str) and n for n in parsed)
+    ):
+        raise ModelError(f"{path}: cannot read the class names in the model metadata ('names': {raw[:80]!r})")
+    return tuple(parsed)
+
+
+def _metadata_imgsz(metadata: dict[str, str]) -> int | None:
+    parsed = _parse_literal(metadata.get("imgsz"))
+    if isinstance(parsed, int) and parsed > 0:
+        return parsed
+    if isinstance(parsed, (list, tuple)) and parsed and all(isinstance(v, int) and v > 0 for v in parsed):
+        return max(parsed)
+    return None
+
+
+def _first_line(exc: BaseException, limit: int = 160) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class OnnxDetector:
+    """Detects heads, helmets and persons (or whatever the model's classes are) in BGR frames.
+
+    The model is an Ultralytics YOLOv8/YOLO11 detection export: one input
+    (batch, 3, H, W), one output (batch, 4 + classes, anchors), class names in
+    the ``names`` metadata. Height and width may be fixed or dynamic; so may
+    the batch axis (one session run per batch when dynamic, a loop otherwise).
+
+    Frames are letterboxed into the model input: a square ``input_size`` for a
+    dynamic model (as ``YOLO.predict`` with a fixed imgsz), the fixed H x W of
+    a static one. With tiling, a frame is also cut into overlapping
+    full-resolution tiles of the input's size; see ``uses_tiles`` for when.
+    Boxes come back in the original frame's pixels, clipped to it, best
+    score first.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        input_size: int | None = None,
+        confidence: float = 0.25,
+        iou: float = 0.5,
+        threads: int = 2,
+        tiles: TileMode = "auto",
+        tile_overlap: float = 0.2,
+    ) -> None:
+        if not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must lie in [0, 1], got {confidence}")
+        if not 0.0 < iou <= 1.0:
+            raise ValueError(f"iou must lie in (0, 1], got {iou}")
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        if tiles not in ("auto", "on", "off"):
+            raise ValueError(f"tiles must be 'auto', 'on' or 'off', got {tiles!r}")
+        if not 0.0 <= tile_overlap < 0.5:
+            raise ValueError(f"tile_overlap must lie in [0, 0.5), got {tile_overlap}")
+        self.confidence = float(confidence)
+        self.iou = float(iou)
+        self.tiles: TileMode = tiles
+        self.tile_overlap = float(tile_overlap)
+        self.model_path = Path(model_path)
+
+        model_bytes = self._read(self.model_path)
+        self.model_sha256 = hashlib.sha256(model_bytes).hexdigest()
+        self.model_name = self.model_path.name  # the file name, as reports show it
+        self.session = self._open_session(model_bytes, threads)
+        del model_bytes
+
+        metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        task = metadata.get("task")
+        if task is not None and task != "detect":
+            raise ModelError(f"{self.model_path}: is a '{task}' model; a detection model is needed")
+        self.class_names = _class_names(self.model_path, metadata)
+        self._check_graph()
+        self._input_hw = self._resolve_input_hw(input_size, metadata)
+        self.input_size = max(self._input_hw)
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings, model_path: Path) -> OnnxDetector:
+        return cls(
+            model_path,
+            input_size=settings.input_size,
+            confidence=settings.confidence,
+            iou=settings.iou,
+            threads=settings.threads,
+            tiles=settings.tiles,
+            tile_overlap=settings.tile_overlap,
+        )
+
+    # -- loading --------------------------------------------------------------
+    @staticmethod
+    def _read(path: Path) -> bytes:
+        if not path.exists():
+            raise ModelError(f"model file not found: {path}")
+        if not path.is_file():
+            raise ModelError(f"model path is not a file: {path}")
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}") from None
+
+    def _open_session(self, model_bytes: bytes, threads: int) -> ort.InferenceSession:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: ORT's warnings are for model authors
+        try:
+            return ort.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types for every kind of bad file
+            raise ModelError(f"{self.model_path}: not a usable ONNX model ({_first_line(exc)})") from None
+
+    def _check_graph(self) -> None:
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 4 or _dim(inputs[0].shape[1]) not in (3, None):
+            shapes = [tuple(i.shape) for i in inputs]
+            raise ModelError(
+                f"{self.model_path}: unsupported model: inputs {shapes}, expected one (batch, 3, H, W)"
+            )
+        if inputs[0].type not in ("tensor(float)", "tensor(float16)"):
+            raise ModelError(f"{self.model_path}: unsupported model: input type {inputs[0].type}")
+        shape = tuple(outputs[0].shape) if outputs else ()
+        expected = 4 + len(self.class_names)
+        if len(outputs) != 1 or len(shape) != 3 or _dim(shape[1]) not in (expected, None):
+            shapes = [tuple(o.shape) for o in outputs]
+            raise ModelError(
+                f"{self.model_path}: unsupported model: outputs {shapes}, expected one "
+                f"(batch, 4 + {len(self.class_names)} classes, anchors) (an Ultralytics export without NMS)"
+            )
+        self._input_name = inputs[0].name
+        self._input_dtype = np.float16 if inputs[0].type == "tensor(float16)" else np.float32
+        self._run_batch = _dim(inputs[0].shape[0])  # None: dynamic
+
+    def _resolve_input_hw(self, requested: int | None, metadata: dict[str, str]) -> tuple[int, int]:
+        _, _, height, width = (_dim(d) for d in self.session.get_inputs()[0].shape)
+        if height is not None and width is not None:
+            if requested is not None and requested != max(height, width):
+                raise ModelError(
+                    f"{self.model_path}: the model's input is fixed at {width}x{height}; "
+                    f"input size {requested} does not fit it"
+                )
+            return height, width
+        if height is not None or width is not None:
+            raise ModelError(
+                f"{self.model_path}: unsupported model: only one of input height and width is fixed"
+            )
+        size = requested if requested is not None else _metadata_imgsz(metadata)
+        if size is None:
+            raise ModelError(
+                f"{self.model_path}: the model does not say its input size (no 'imgsz'); pass one"
+            )
+        stride = _parse_literal(metadata.get("stride"))
+        stride = stride if isinstance(stride, int) and stride > 0 else DEFAULT_STRIDE
+        if size % stride:
+            raise ModelError(
+                f"{self.model_path}: input size {size} is not a multiple of the model's stride {stride}"
+            )
+        return size, size
+
+    # -- detection ------------------------------------------------------------
+    def uses_tiles(self, width: int, height: int) -> bool:
+        """Whether a ``width`` x ``height`` frame is scored in tiles plus one whole-frame pass.
+
+        ``tiles="off"``: never. ``"on"``: whenever the frame is larger than the
+        model input along either axis. ``"auto"``: when the frame's longer side
+        exceeds 1.5 x ``input_size`` (a 768x576 frame with a 416 px model: 768 >
+        624, tiled into 3 x 2 tiles; a 600x450 one: not tiled).
+        """
+        input_h, input_w = self._input_hw
+        return uses_tiles(self.tiles, width, height, input_w, input_h)
+
+    def detect(self, image_bgr: np.ndarray) -> Detections:
+        """Boxes in ``image_bgr`` (BGR uint8, H x W x 3), in its pixels."""
+        return self.detect_batch([image_bgr])[0]
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        """One ``Detections`` per image; a dynamic-batch model scores them all in one session run."""
+        if len(images) == 0:
+            return []
+        prepared = self.prepare(images)
+        return self.postprocess(self.run(prepared.blob), prepared.plan)
+
+    def prepare(self, images: Sequence[np.ndarray]) -> PreparedBatch:
+        """The model inputs for ``images`` (whole-frame letterboxes and tiles) as one blob."""
+        for image in images:
+            check_image(image)
+        tiled = [self.uses_tiles(image.shape[1], image.shape[0]) for image in images]
+        pictures, plan = prepare_inputs(images, self._input_hw, tiled, self.tile_overlap)
+        return PreparedBatch(to_blob(pictures, self._input_dtype), plan)
+
+    def run(self, blob: np.ndarray) -> np.ndarray:
+        """The raw model output (N, 4 + classes, anchors) for an NCHW blob of N inputs."""
+        step = self._run_batch or MAX_RUN_BATCH
+        if len(blob) <= step and (self._run_batch is None or len(blob) == step):
+            raw = self._run_once(blob)
+        else:
+            parts = []
+            for start in range(0, len(blob), step):
+                chunk = blob[start : start + step]
+                rows = len(chunk)
+                if self._run_batch is not None and rows < step:
+                    # A fixed batch axis takes exactly `step` inputs: pad with blanks, drop their rows.
+                    chunk = np.concatenate([chunk, np.zeros((step - rows, *chunk.shape[1:]), chunk.dtype)])
+                parts.append(self._run_once(chunk)[:rows])
+            raw = np.concatenate(parts)
+        return raw
+
+    def _run_once(self, blob: np.ndarray) -> np.ndarray:
+        raw = self.session.run(None, {self._input_name: blob})[0]
+        try:
+            check_layout(raw.shape, len(self.class_names))
+        except ValueError as exc:
+            raise ModelError(f"{self.model_path}: unsupported model: {exc}") from None
+        return raw if raw.dtype == np.float32 else raw.astype(np.float32)
+
+    def postprocess(self, raw: np.ndarray, plan: BatchPlan) -> list[Detections]:
+        """Raw output for ``plan``'s inputs -> one ``Detections`` per frame (see ``batch.postprocess``)."""
+        return postprocess(raw, plan, confidence=self.confidence, iou=self.iou, class_names=self.class_names)
+
+    def __repr__(self) -> str:
+        return (
+            f"OnnxDetector({self.model_name!r}, input_size={self.input_size}, classes={self.class_names}, "
+            f"confidence={self.confidence}, iou={self.iou}, tiles={self.tiles!r})"
+        )

@@ -1,0 +1,130 @@
+"""Model cards: what a model file is, what it was trained on, and how well it does.
+
+The accuracy section is produced by running ``sitewatch eval images`` on the
+model (the project's own ONNX Runtime detector and evaluator), so the card
+states exactly the figures that command prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sitewatch.models.datasets import SITEWATCH_CLASSES, DataSource, read_data_yaml
+from sitewatch.models.train import read_ledger
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def split_sizes(source: DataSource) -> dict[str, int]:
+    _, splits, _ = read_data_yaml(source.data_yaml)
+    return {
+        split: sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for split, folder in splits.items()
+        if folder.is_dir()
+    }
+
+
+def measure(model: Path, data_yaml: Path, split: str) -> dict:
+    """Run ``sitewatch eval images`` on ``model`` and return its JSON output."""
+    cmd = [sys.executable, "-m", "sitewatch", "eval", "images", str(data_yaml), "--split", split,
+           "--model", str(model), "--json"]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def accuracy_table(metrics: dict) -> str:
+    rows = ["| metric | " + " | ".join([*SITEWATCH_CLASSES, "all"]) + " |", "|---|" + "---|" * 4]
+    for key in ("map50", "map50_95", "precision", "recall"):
+        per_class = metrics.get(key, {})
+        rows.append(f"| {key} | " + " | ".join(_fmt(per_class.get(c, "-")) for c in [*SITEWATCH_CLASSES, "all"]) + " |")
+    return "\n".join(rows)
+
+
+def write_card(
+    onnx_path: Path,
+    sources: Sequence[DataSource],
+    split: str = "test",
+    metrics: dict | None = None,
+    notes: str = "",
+) -> Path:
+    """Write ``<model>.md`` beside ``onnx_path`` and return its path."""
+    name = onnx_path.stem
+    runs = read_ledger(name)
+    settings = runs[-1]["settings"] if runs else {}
+    epochs_done = max((e for r in runs for e in r.get("epochs_done", [])), default=0)
+    seconds = sum(r.get("seconds", 0.0) for r in runs)
+    if metrics is None and sources:
+        metrics = measure(onnx_path, sources[0].data_yaml, split)
+    data_lines = []
+    for source in sources:
+        sizes = split_sizes(source)
+        mapping = ", ".join(f"{k}->{v}" for k, v in source.class_map.items()) or "classes as named"
+        data_lines.append(
+            f"- `{source.data_yaml.parent.name}`: "
+            + ", ".join(f"{k} {v:,}" for k, v in sizes.items())
+            + f" images ({mapping})"
+        )
+    run_lines = [
+        f"| {i + 1} | {r['started']} | {r.get('hardware', '?')} | "
+        f"{min(r['epochs_done'], default='-')}-{max(r['epochs_done'], default='-')} | "
+        f"{r.get('seconds', 0) / 3600:.2f} h | {'yes' if r.get('resumed') else 'no'} |"
+        for i, r in enumerate(runs)
+    ]
+    planned = settings.get("epochs", "?")
+    status = (
+        "final" if epochs_done and epochs_done == planned else f"**interim**: {epochs_done} of {planned} epochs"
+    )
+    text = f"""# Model card: {name}
+
+- File: `{onnx_path.name}` ({onnx_path.stat().st_size / 1e6:.1f} MB), sha256 `{sha256_of(onnx_path)}`
+- Status: {status}
+- Task: object detection, classes `head` (bare head: the violation), `helmet` (hard hat worn), `person`
+- Architecture: `{settings.get('model_yaml', '?')}` built from scratch (no pretrained weights), Ultralytics
+- Input: {settings.get('imgsz', '?')} x {settings.get('imgsz', '?')} px RGB, letterboxed; ONNX (opset 17) with
+  dynamic batch/height/width and the class names in its metadata
+- License: AGPL-3.0 (trained with Ultralytics, AGPL-3.0)
+- Card written: {datetime.now(UTC).isoformat(timespec='seconds')}
+
+## Data
+
+{chr(10).join(data_lines) or '- (unknown)'}
+
+Trained on `train`, checkpoint selected on `valid`, accuracy reported on `{split}` (never tuned on it).
+See `datasets/README.md` for the data set and for training on your own site's images.
+
+## Training
+
+Settings: `{json.dumps({k: v for k, v in settings.items() if k != 'extra'})}`
+
+| run | started (UTC) | hardware | epochs | wall time | resumed |
+|---|---|---|---|---|---|
+{chr(10).join(run_lines)}
+
+Total training time: {seconds / 3600:.2f} h for {epochs_done} epochs.
+
+## Accuracy on `{split}` ({metrics.get('images', '?') if metrics else '?'} images)
+
+Measured with `sitewatch eval images <data> --split {split} --model models/{onnx_path.name} --json`
+(the project's own ONNX Runtime detector, COCO-style AP):
+
+{accuracy_table(metrics) if metrics else '(not measured)'}
+
+{notes}
+"""
+    card = onnx_path.with_suffix(".md")
+    card.write_text(text)
+    return card

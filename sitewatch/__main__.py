@@ -1,0 +1,5 @@
+"""``python -m sitewatch`` runs the command-line interface."""
+
+from sitewatch.cli import main
+
+main()

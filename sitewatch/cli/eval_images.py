@@ -1,0 +1,131 @@
+"""``sitewatch eval images``: image-level mAP of the detector on a YOLO-format split.
+
+The evaluation code (OpenCV, faster-coco-eval) is imported when the command
+runs, not when the CLI starts, so that other commands do not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sitewatch.cli.app import eval_app
+from sitewatch.cli.errors import UserError, report_user_errors
+from sitewatch.evaluation.defaults import DEFAULT_MAX_DET, EVAL_CONFIDENCE, EVAL_NMS_IOU
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from sitewatch.evaluation.coco import DetectionMetrics
+
+
+def _load_detector(model: Path, input_size: int | None, conf: float, iou: float, threads: int):
+    from sitewatch.detector import ModelError, OnnxDetector
+
+    try:
+        # Tiling stays off: the images are labelled at their own scale, as Ultralytics val sees them.
+        return OnnxDetector(
+            model, input_size=input_size, confidence=conf, iou=iou, threads=threads, tiles="off"
+        )
+    except (ModelError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    # A bar only for a person watching: piped or logged output stays clean.
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _table(model_name: str, split_name: str, metrics: DetectionMetrics) -> Table:
+    from rich.table import Table
+
+    from sitewatch.evaluation.coco import ALL
+
+    table = Table(title=f"{model_name} on {split_name}: {metrics.images} images")
+    for header in ("class", "boxes", "mAP50", "mAP50-95", "precision", "recall"):
+        table.add_column(header, justify="left" if header == "class" else "right")
+    for name in (*metrics.class_names, ALL):
+        boxes = sum(metrics.instances.values()) if name == ALL else metrics.instances[name]
+        table.add_row(
+            name,
+            str(boxes),
+            _fmt(metrics.map50[name]),
+            _fmt(metrics.map50_95[name]),
+            _fmt(metrics.precision[name]),
+            _fmt(metrics.recall[name]),
+        )
+    if metrics.confidence is not None:
+        table.caption = f"precision and recall at confidence {metrics.confidence:.3f} (best mean F1, IoU 0.5)"
+    return table
+
+
+@eval_app.command("images")
+@report_user_errors
+def eval_images(
+    data: Annotated[Path, typer.Argument(help="A YOLO data.yaml, or the folder that holds it.")],
+    split: Annotated[str, typer.Option(help="Split to evaluate: train, val (or valid), test.")] = "test",
+    model: Annotated[
+        Path | None, typer.Option(help="ONNX model file. Default: the model shipped with sitewatch.")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
+    input_size: Annotated[
+        int | None, typer.Option(min=32, help="Model input size in pixels. Default: the model's own.")
+    ] = None,
+    conf: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Confidence threshold; keep it low for AP.")
+    ] = EVAL_CONFIDENCE,
+    iou: Annotated[float, typer.Option(min=0.0, max=1.0, help="NMS IoU threshold.")] = EVAL_NMS_IOU,
+    max_det: Annotated[int, typer.Option(min=1, help="Predictions per image that count.")] = DEFAULT_MAX_DET,
+    threads: Annotated[int, typer.Option(min=1, help="ONNX Runtime threads.")] = 2,
+) -> None:
+    """COCO-style mAP50, mAP50-95, precision and recall of the detector on one split of a YOLO data set.
+
+    Precision and recall are taken at IoU 0.5 and at the confidence threshold
+    that maximises the mean F1 over classes (as Ultralytics reports them).
+    """
+    from sitewatch.evaluation.images import evaluate_images
+    from sitewatch.evaluation.yolo_dataset import DatasetError, load_split
+
+    if model is None:
+        from sitewatch.models import default_model_path
+
+        model = default_model_path()
+    try:
+        dataset = load_split(data, split)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from None
+    detector = _load_detector(model, input_size, conf, iou, threads)
+    show_progress = sys.stderr.isatty()  # the bar goes to stderr, so --json output stays clean
+    try:
+        with _progress(show_progress, f"{model.name} on {dataset.split}") as on_progress:
+            metrics = evaluate_images(detector, dataset, max_det=max_det, on_progress=on_progress)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from None
+    if json_output:
+        print(json.dumps({"model": model.name, **metrics.as_dict()}))
+    else:
+        from rich.console import Console
+
+        Console().print(_table(model.name, f"{dataset.data_yaml.parent.name}/{dataset.split}", metrics))

@@ -1,0 +1,68 @@
+"""``sitewatch train``: train, export and document a model (needs the ``train`` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sitewatch.cli.app import app
+from sitewatch.cli.errors import UserError, report_user_errors
+
+
+@app.command()
+@report_user_errors
+def train(
+    data: Annotated[
+        list[str],
+        typer.Option(
+            help="A YOLO data.yaml, optionally with a class mapping: PATH[:SRC=DST,...] (DST one of head, helmet, "
+            "person; unmapped classes are dropped). Repeat to train on several data sets at once.",
+        ),
+    ],
+    name: Annotated[str, typer.Option(help="Model name: models/NAME.onnx, models/NAME.md, checkpoints.")] = (
+        "hardhat-yolo11n"
+    ),
+    model_yaml: Annotated[str, typer.Option(help="Ultralytics model YAML to build from scratch.")] = "yolo11n.yaml",
+    imgsz: Annotated[int, typer.Option(min=64, max=2048, help="Training input size (px).")] = 416,
+    epochs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    batch: Annotated[int, typer.Option(min=1, max=512)] = 16,
+    device: Annotated[str, typer.Option(help="'cpu', a CUDA index such as '0', ...")] = "cpu",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue models/checkpoints/NAME-last.pt.")] = False,
+    workdir: Annotated[Path, typer.Option(help="Scratch folder for runs and relabelled data.")] = Path("runs"),
+    export_only: Annotated[
+        bool, typer.Option("--export-only", help="Skip training: export the checkpoint's weights and write the card.")
+    ] = False,
+    eval_split: Annotated[str, typer.Option(help="Split of the first data set the card reports on.")] = "test",
+) -> None:
+    """Train a head/helmet/person detector from scratch, export ONNX and write its model card."""
+    try:
+        import ultralytics  # noqa: F401
+    except ImportError:
+        raise UserError("training needs the train extra: pip install 'sitewatch[train]' (or make install-train)") from None
+    from sitewatch.models.card import write_card
+    from sitewatch.models.datasets import DataSource
+    from sitewatch.models.train import MODELS_DIR, TrainSettings, checkpoint_path, export_onnx
+    from sitewatch.models.train import train as run_training
+
+    try:
+        sources = [DataSource.parse(spec) for spec in data]
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    for source in sources:
+        if not source.data_yaml.is_file():
+            raise UserError(f"{source.data_yaml}: no such data.yaml")
+    settings = TrainSettings(name=name, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, device=device)
+    try:
+        if export_only:
+            weights = checkpoint_path(name)
+            if not weights.exists():
+                raise UserError(f"{weights}: no checkpoint to export")
+        else:
+            weights = run_training(sources, settings, workdir, resume=resume)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    onnx_path = export_onnx(weights, MODELS_DIR / f"{name}.onnx", imgsz, workdir)
+    card = write_card(onnx_path, sources, eval_split)
+    typer.echo(f"model: {onnx_path}\nmodel card: {card}")

@@ -1,0 +1,208 @@
+"""The missing-hard-hat rule: tracked bare heads become one event per worker.
+
+A tracked ``head`` box (a head with no hard hat) is a *flag* for its track. The
+rule turns flags into events with three guards against alert floods:
+
+1. **K of M**: an event opens only when the track was flagged in at least ``k``
+   of the last ``m`` scored frames, so a single misdetection never alerts.
+2. **Close timeout**: an open event stays open while its track keeps being
+   flagged and closes once it has been unflagged for ``close_after_s``; its
+   ``end`` is the last time it was seen.
+3. **Continuation**: a candidate that overlaps (IoU >= ``merge_iou``) the last box
+   of an event whose track has vanished - still open, or closed less than
+   ``cooldown_s`` ago - continues that event instead of opening a new one. This
+   is what keeps a tracker id switch (occlusion, a missed frame) from sending a
+   second alert for the same worker. A continued closed event is re-opened and
+   reported as ``UPDATED`` with ``closed=False``.
+
+Each event keeps its best evidence: the frame where its head box was most
+confident.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from sitewatch.config.rules import NoHelmetSettings
+from sitewatch.events import ChangeKind, Event, EventChange, EventType, Evidence, event_id_for
+from sitewatch.types import Detections, Frame, box_iou
+
+VIOLATION_CLASS = "head"
+
+
+@dataclass(frozen=True, slots=True)
+class _Flag:
+    scored: int  # the rule's own count of scored frames, for the k-of-m window
+    timestamp: datetime
+    frame_index: int
+
+
+@dataclass(slots=True)
+class _Track:
+    flags: deque[_Flag] = field(default_factory=deque)
+    last_scored: int = 0
+
+
+@dataclass(slots=True)
+class _Episode:
+    """An event being built: the last box and time it was seen, for continuation."""
+
+    event: Event
+    track_id: int
+    last_box: np.ndarray
+
+
+class NoHelmetRule:
+    """One instance per camera; ``update`` once per scored frame, in order."""
+
+    def __init__(self, source: str, settings: NoHelmetSettings = NoHelmetSettings(), site_id: str | None = None):
+        self.source = source
+        self.settings = settings
+        self.site_id = site_id
+        self._scored = 0
+        self._tracks: dict[int, _Track] = {}
+        self._open: dict[int, _Episode] = {}  # by the track id currently carrying it
+        self._closed: list[_Episode] = []  # closed within the cooldown, still continuable
+
+    # -- public -------------------------------------------------------------
+    def update(self, frame: Frame, detections: Detections) -> list[EventChange]:
+        if not self.settings.enabled:
+            return []
+        if detections.tracker_id is None:
+            raise ValueError("NoHelmetRule needs tracked detections (tracker_id set)")
+        self._scored += 1
+        now = frame.timestamp
+        keep = (
+            detections.class_mask(VIOLATION_CLASS)
+            & (detections.confidence >= self.settings.min_confidence)
+            & (detections.tracker_id >= 0)
+        )
+        heads = detections[keep]
+        changes: list[EventChange] = []
+        seen_tracks = {int(t) for t in heads.tracker_id}
+        for row in range(len(heads)):
+            track_id = int(heads.tracker_id[row])
+            box = heads.xyxy[row]
+            confidence = float(heads.confidence[row])
+            change = self._flag(frame, track_id, box, confidence, seen_tracks)
+            if change is not None:
+                changes.append(change)
+        changes.extend(self._close_stale(now))
+        self._forget_old_tracks(now)
+        return changes
+
+    def close_all(self, at: datetime, end_frame: int) -> list[EventChange]:
+        """Close every open event (end of video, shutdown); returns their CLOSED changes."""
+        changes = []
+        for episode in self._open.values():
+            closed = episode.event.evolve(closed=True)
+            changes.append(EventChange(ChangeKind.CLOSED, closed))
+        self._open.clear()
+        self._closed.clear()
+        self._tracks.clear()
+        return changes
+
+    @property
+    def open_events(self) -> list[Event]:
+        return [e.event for e in self._open.values()]
+
+    # -- steps --------------------------------------------------------------
+    def _flag(
+        self, frame: Frame, track_id: int, box: np.ndarray, confidence: float, seen_tracks: set[int]
+    ) -> EventChange | None:
+        s = self.settings
+        track = self._tracks.setdefault(track_id, _Track())
+        track.flags.append(_Flag(self._scored, frame.timestamp, frame.index))
+        track.last_scored = self._scored
+        while track.flags and track.flags[0].scored <= self._scored - s.m:
+            track.flags.popleft()
+
+        episode = self._open.get(track_id)
+        if episode is not None:
+            return self._extend(episode, frame, box, confidence)
+        if len(track.flags) < s.k:
+            return None
+
+        continued = self._continuable(box, seen_tracks)
+        if continued is not None:
+            was_closed = continued.event.closed
+            self._detach(continued)
+            continued.track_id = track_id
+            continued.event = continued.event.evolve(track_id=track_id, closed=False)
+            self._open[track_id] = continued
+            change = self._extend(continued, frame, box, confidence)
+            if was_closed or change is None:
+                return EventChange(ChangeKind.UPDATED, continued.event)
+            return change
+
+        first = track.flags[0]
+        evidence = Evidence(frame.index, frame.timestamp, _bbox(box), confidence, frame.image)
+        event = Event(
+            event_id=event_id_for(self.source, EventType.NO_HELMET, first.timestamp, track_id),
+            type=EventType.NO_HELMET,
+            source=self.source,
+            start=first.timestamp,
+            end=frame.timestamp,
+            start_frame=first.frame_index,
+            end_frame=frame.index,
+            evidence=evidence,
+            track_id=track_id,
+            site_id=self.site_id,
+        )
+        self._open[track_id] = _Episode(event, track_id, box.copy())
+        return EventChange(ChangeKind.OPENED, event)
+
+    def _extend(
+        self, episode: _Episode, frame: Frame, box: np.ndarray, confidence: float
+    ) -> EventChange | None:
+        """Record a sighting; an UPDATED change only when the evidence improves."""
+        episode.last_box = box.copy()
+        better = confidence > episode.event.evidence.confidence
+        changes: dict[str, object] = {"end": frame.timestamp, "end_frame": frame.index}
+        if better:
+            changes["evidence"] = Evidence(frame.index, frame.timestamp, _bbox(box), confidence, frame.image)
+        episode.event = episode.event.evolve(**changes)
+        return EventChange(ChangeKind.UPDATED, episode.event) if better else None
+
+    def _continuable(self, box: np.ndarray, seen_tracks: set[int]) -> _Episode | None:
+        """The vanished-track episode this box most overlaps, if any overlaps enough."""
+        candidates = [e for tid, e in self._open.items() if tid not in seen_tracks] + self._closed
+        if not candidates:
+            return None
+        ious = box_iou(box[None, :], np.stack([e.last_box for e in candidates]))[0]
+        best = int(np.argmax(ious))
+        return candidates[best] if ious[best] >= self.settings.merge_iou else None
+
+    def _detach(self, episode: _Episode) -> None:
+        if self._open.get(episode.track_id) is episode:
+            del self._open[episode.track_id]
+        self._closed = [e for e in self._closed if e is not episode]
+
+    def _close_stale(self, now: datetime) -> list[EventChange]:
+        limit = timedelta(seconds=self.settings.close_after_s)
+        changes = []
+        for track_id, episode in list(self._open.items()):
+            if now - episode.event.end >= limit:
+                episode.event = episode.event.evolve(closed=True)
+                del self._open[track_id]
+                self._closed.append(episode)
+                changes.append(EventChange(ChangeKind.CLOSED, episode.event))
+        cooldown = timedelta(seconds=self.settings.cooldown_s)
+        self._closed = [e for e in self._closed if now - e.event.end <= cooldown]
+        return changes
+
+    def _forget_old_tracks(self, now: datetime) -> None:
+        # A track unflagged for a whole window can no longer reach k; drop it so
+        # memory stays bounded on a camera that runs for months.
+        horizon = self._scored - self.settings.m
+        stale = [tid for tid, t in self._tracks.items() if t.last_scored <= horizon and tid not in self._open]
+        for tid in stale:
+            del self._tracks[tid]
+
+
+def _bbox(box: np.ndarray) -> tuple[float, float, float, float]:
+    return tuple(round(float(v), 1) for v in box)  # type: ignore[return-value]

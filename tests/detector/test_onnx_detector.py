@@ -1,0 +1,233 @@
+"""OnnxDetector on the tiny random YOLO exports in ``data/`` (see make_tiny_model.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sitewatch.config.detector import DetectorSettings
+from sitewatch.detector import ModelError, OnnxDetector
+from sitewatch.detector.batch import postprocess
+from sitewatch.detector.decode import decode
+from sitewatch.detector.nms import nms
+from sitewatch.types import Detections
+
+DATA = Path(__file__).resolve().parent / "data"
+DYNAMIC = DATA / "tiny-yolo.onnx"
+STATIC = DATA / "tiny-yolo-static.onnx"
+NAMES = ("head", "helmet", "person")
+
+# The random model scores every anchor about 0.004 or 0.0003; a threshold
+# between the two keeps a few hundred boxes a frame, enough to exercise NMS.
+LOW_CONFIDENCE = 0.001
+
+
+@pytest.fixture(scope="module")
+def dynamic() -> OnnxDetector:
+    return OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=1)
+
+
+@pytest.fixture(scope="module")
+def untiled() -> OnnxDetector:
+    return OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=1, tiles="off")
+
+
+def image(height: int, width: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    picture = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    picture[height // 4 : height // 2, width // 3 : width // 2] = (
+        30,
+        200,
+        240,
+    )  # a flat patch, for some structure
+    return picture
+
+
+def assert_valid(found: Detections, height: int, width: int) -> None:
+    assert isinstance(found, Detections) and found.class_names == NAMES
+    assert (
+        (found.xyxy[:, :2] >= 0).all()
+        and (found.xyxy[:, 2] <= width).all()
+        and (found.xyxy[:, 3] <= height).all()
+    )
+    assert (found.area > 0).all()
+    assert (np.diff(found.confidence) <= 0).all(), "best score first"
+    assert (found.confidence > LOW_CONFIDENCE).all()
+
+
+# -- loading ---------------------------------------------------------------------
+def test_reads_names_size_and_identity_from_the_file(dynamic):
+    assert dynamic.class_names == NAMES
+    assert dynamic.input_size == 128  # metadata imgsz [128, 128]
+    assert dynamic.model_name == "tiny-yolo.onnx"
+    assert dynamic.model_sha256 == hashlib.sha256(DYNAMIC.read_bytes()).hexdigest()
+
+
+def test_static_model_size_comes_from_its_input_shape():
+    det = OnnxDetector(STATIC, threads=1)
+    assert det.class_names == NAMES and det.input_size == 128
+    assert det.prepare([image(50, 50)]).blob.shape == (1, 3, 96, 128)
+
+
+def test_input_size_argument_overrides_metadata():
+    det = OnnxDetector(DYNAMIC, input_size=96, threads=1)
+    assert det.input_size == 96
+    assert det.prepare([image(50, 80)]).blob.shape == (1, 3, 96, 96)
+
+
+def test_from_settings():
+    settings = DetectorSettings(
+        input_size=64, confidence=0.4, iou=0.6, threads=1, tiles="on", tile_overlap=0.3
+    )
+    det = OnnxDetector.from_settings(settings, DYNAMIC)
+    assert (det.input_size, det.confidence, det.iou, det.tiles, det.tile_overlap) == (64, 0.4, 0.6, "on", 0.3)
+
+
+def write_text(tmp_path: Path) -> Path:
+    path = tmp_path / "model.onnx"
+    path.write_text("this is not a model\n")
+    return path
+
+
+def write_empty(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.onnx"
+    path.write_bytes(b"")
+    return path
+
+
+def make_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "folder.onnx"
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "message"),
+    [
+        (lambda tmp: tmp / "missing.onnx", {}, "model file not found: .*missing.onnx"),
+        (make_dir, {}, "not a file: .*folder.onnx"),
+        (write_text, {}, "model.onnx: not a usable ONNX model"),
+        (write_empty, {}, "empty.onnx: not a usable ONNX model"),
+        (lambda tmp: DATA / "no-names.onnx", {}, "no-names.onnx: no class names"),
+        (
+            lambda tmp: DATA / "nms-layout.onnx",
+            {},
+            "nms-layout.onnx: unsupported model: outputs \\[\\(1, 300, 6\\)\\]",
+        ),
+        (lambda tmp: STATIC, {"input_size": 416}, "fixed at 128x96; input size 416"),
+        (
+            lambda tmp: DYNAMIC,
+            {"input_size": 100},
+            "input size 100 is not a multiple of the model's stride 32",
+        ),
+    ],
+)
+def test_model_errors_are_one_line_naming_the_file(tmp_path, make, kwargs, message):
+    path = make(tmp_path)
+    with pytest.raises(ModelError, match=message) as caught:
+        OnnxDetector(path, **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"confidence": 1.5}, "confidence"),
+        ({"iou": 0.0}, "iou"),
+        ({"threads": 0}, "threads"),
+        ({"tiles": "always"}, "tiles"),
+        ({"tile_overlap": 0.5}, "tile_overlap"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        OnnxDetector(DYNAMIC, **kwargs)
+
+
+# -- detection -------------------------------------------------------------------
+@pytest.mark.parametrize("tiles", ["auto", "on", "off"])
+@pytest.mark.parametrize(("height", "width"), [(128, 128), (100, 300), (240, 320), (30, 20), (333, 97)])
+def test_detect_returns_valid_detections_for_any_size(dynamic, tiles, height, width):
+    det = OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=1, tiles=tiles)
+    assert_valid(det.detect(image(height, width)), height, width)
+
+
+def test_detect_with_default_threshold_on_random_model_is_empty(dynamic):
+    det = OnnxDetector(DYNAMIC, threads=1)
+    found = det.detect(image(120, 160))
+    assert len(found) == 0 and found.class_names == NAMES
+
+
+@pytest.mark.parametrize("model", [DYNAMIC, STATIC])
+@pytest.mark.parametrize("tiles", ["on", "off"])
+def test_detect_batch_equals_detect_per_image(model, tiles):
+    det = OnnxDetector(model, confidence=LOW_CONFIDENCE, threads=1, tiles=tiles)
+    images = [image(120, 160, 1), image(100, 300, 2), image(128, 128, 3), image(200, 90, 4)]
+    batch = det.detect_batch(images)
+    assert len(batch) == len(images)
+    for picture, together in zip(images, batch, strict=True):
+        alone = det.detect(picture)
+        assert_valid(together, *picture.shape[:2])
+        assert len(together) == len(alone)
+        np.testing.assert_array_equal(together.class_id, alone.class_id)
+        np.testing.assert_allclose(together.xyxy, alone.xyxy, atol=1e-3)
+        np.testing.assert_allclose(together.confidence, alone.confidence, atol=1e-6)
+
+
+def test_detect_batch_of_nothing(dynamic):
+    assert dynamic.detect_batch([]) == []
+
+
+@pytest.mark.parametrize(
+    ("model", "width", "height", "slots"),
+    [(DYNAMIC, 300, 100, 1 + 3), (DYNAMIC, 160, 120, 1), (STATIC, 300, 100, 1 + 3 * 2)],
+)
+def test_tiles_are_run_with_the_whole_frame(model, width, height, slots):
+    det = OnnxDetector(model, threads=1, tiles="auto")
+    prepared = det.prepare([image(height, width)])
+    assert len(prepared.blob) == len(prepared.plan.slots) == slots
+    assert det.uses_tiles(width, height) is (slots > 1)
+
+
+def test_detect_is_decode_map_and_nms_of_the_session_output(untiled):
+    """detect() adds nothing to the pure steps: same result as running them on the raw output by hand."""
+    picture = image(90, 200)
+    prepared = untiled.prepare([picture])
+    raw = untiled.run(prepared.blob)
+    assert raw.shape == (1, 7, 16 * 16 + 8 * 8 + 4 * 4)
+
+    found = decode(raw, LOW_CONFIDENCE)
+    boxes = prepared.plan.slots[0].placement.to_frame(found.xyxy)
+    # Boxes wholly in the letterbox padding go first; NMS; then clipping to the frame.
+    inside = (boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (boxes[:, 0] < 200) & (boxes[:, 1] < 90)
+    boxes, scores, classes = boxes[inside], found.score[inside], found.class_id[inside]
+    keep = nms(boxes, scores, classes, untiled.iou)
+    by_hand = Detections(np.clip(boxes[keep], 0, [200, 90, 200, 90]), scores[keep], classes[keep], NAMES)
+
+    assert len(by_hand) > 0
+    assert untiled.detect(picture) == by_hand
+    assert untiled.postprocess(raw, prepared.plan) == [by_hand]
+
+
+def test_fixed_raw_output_through_the_detector_plan(untiled):
+    """A hand-made raw output, fed through the detector's own plan, lands where the plan says."""
+    prepared = untiled.prepare([image(64, 256)])  # letterboxed at scale 0.5, 48 px padding above and below
+    raw = np.zeros((1, 7, 336), np.float32)
+    raw[0, :, 0] = (64, 64, 16, 8, 0.0, 0.9, 0.0)
+    raw[0, :, 1] = (66, 64, 16, 8, 0.0, 0.8, 0.0)
+    (found,) = untiled.postprocess(raw, prepared.plan)
+    expected = postprocess(raw, prepared.plan, confidence=LOW_CONFIDENCE, iou=0.5, class_names=NAMES)[0]
+    assert found == expected
+    assert found.names == ["helmet"]
+    np.testing.assert_allclose(found.xyxy, [[112, 24, 144, 40]])
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32), np.zeros((0, 5, 3), np.uint8)]
+)
+def test_detect_rejects_what_is_not_a_bgr_picture(dynamic, bad):
+    with pytest.raises(ValueError, match="image"):
+        dynamic.detect(bad)

@@ -1,0 +1,81 @@
+"""``sitewatch eval images``: JSON and table output on a tiny data set, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sitewatch.cli import app
+
+REPO = Path(__file__).resolve().parents[3]
+# The detector's tests ship a randomly initialised yolo11-layout export: useless
+# predictions, but the real ONNX Runtime path end to end.
+TINY_MODEL = REPO / "tests" / "detector" / "data" / "tiny-yolo.onnx"
+NAMES = ("head", "helmet", "person")
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    """Three 160x120 test images with a labelled head, helmet and person; one image has no label file."""
+    rng = np.random.default_rng(0)
+    images, labels = tmp_path / "test" / "images", tmp_path / "test" / "labels"
+    images.mkdir(parents=True)
+    labels.mkdir(parents=True)
+    for n, label in enumerate(["0 0.5 0.5 0.2 0.3\n1 0.2 0.2 0.1 0.1\n", "2 0.5 0.5 0.6 0.9\n", None]):
+        cv2.imwrite(str(images / f"im{n}.jpg"), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+        if label:
+            (labels / f"im{n}.txt").write_text(label)
+    (tmp_path / "data.yaml").write_text("path: .\ntest: test/images\nnames: [head, helmet, person]\n")
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["eval", "images", *map(str, args)])
+
+
+needs_tiny_model = pytest.mark.skipif(not TINY_MODEL.is_file(), reason=f"{TINY_MODEL} is missing")
+
+
+@needs_tiny_model
+def test_json_output_is_one_object_with_every_class(dataset):
+    result = run(dataset, "--split", "test", "--model", TINY_MODEL, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["model"] == "tiny-yolo.onnx"
+    assert report["images"] == 3
+    for key in ("map50", "map50_95", "precision", "recall"):
+        assert list(report[key]) == [*NAMES, "all"]
+        assert all(v is None or 0.0 <= v <= 1.0 for v in report[key].values())
+
+
+@needs_tiny_model
+def test_table_output_names_the_model_and_classes(dataset):
+    result = run(dataset / "data.yaml", "--model", TINY_MODEL, "--input-size", "96", "--conf", "0.01")
+    assert result.exit_code == 0, result.output
+    for text in ("tiny-yolo.onnx", "mAP50", "head", "helmet", "person", "all"):
+        assert text in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("target", "extra", "message"),
+    [
+        ("nowhere", [], "does not exist"),
+        (".", ["--split", "train"], "has no 'train' split"),
+        ("test/labels/im0.txt", [], "is not a data.yaml"),
+        (".", ["--model", "missing.onnx"], "missing.onnx"),
+        (".", ["--model", "data.yaml"], "data.yaml: not a usable ONNX model"),
+        (".", ["--iou", "0"], "iou must lie in (0, 1]"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(dataset, monkeypatch, target, extra, message):
+    monkeypatch.chdir(dataset)
+    result = run(target, *extra)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,95 @@
+"""``sitewatch score`` end to end: its files, its options and its bad-input errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sitewatch.cli import app
+
+from testdata import TINY_MODEL
+START = "2026-05-04T23:30:00+02:00"
+runner = CliRunner()
+
+
+def score(*args: str):
+    return runner.invoke(app, ["score", *map(str, args)])
+
+
+def test_writes_events_summary_detections_csv_and_video(small_video, tmp_path):
+    out = tmp_path / "out"
+    result = score(small_video, "--out", out, "--model", TINY_MODEL, "--start", START, "--stride", "2",
+                   "--detections", "--format", "csv", "--annotate")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["frames_read"] == 30 and summary["frames_scored"] == 15 and summary["failed_frames"] == 0
+    assert summary["model"]["name"] == "tiny-yolo.onnx" and len(summary["model"]["sha256"]) == 64
+    assert summary["wall_s"] > 0 and summary["fps"] > 0
+    assert isinstance(summary["events"], dict)
+    lines = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]
+    assert [line["frame"] for line in lines] == list(range(0, 30, 2))
+    for line in lines:
+        for box in line["boxes"]:
+            x1, y1, x2, y2, conf, name, track = box
+            assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 120 and 0 <= conf <= 1
+            assert name in {"head", "helmet", "person"} and (track is None or track > 0)
+    assert (out / "events.jsonl").exists()
+    with open(out / "events.csv") as fh:
+        assert csv.DictReader(fh).fieldnames[:5] == ["event_id", "source", "type", "start", "end"]
+    assert (out / "annotated-clip.mp4").stat().st_size > 0
+
+
+def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_path):
+    result = score(truncated_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["failed_frames"] > 0 and summary["frames_scored"] > 0
+    assert "frames failed to decode" in result.output
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "missing.mp4: no such file"),
+        ("not_video", "notes.mp4: not a video"),
+        ("bad_model", "model.onnx"),
+        ("missing_model", "nomodel.onnx"),
+        ("bad_start", "--start 'yesterday' is not an ISO 8601"),
+        ("bad_config", "bad.yaml"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_a_video, tmp_path):
+    args = [small_video, "--out", tmp_path / "o", "--model", TINY_MODEL]
+    if case == "missing":
+        args[0] = tmp_path / "missing.mp4"
+    elif case == "not_video":
+        args[0] = not_a_video
+    elif case == "bad_model":
+        bad = tmp_path / "model.onnx"
+        bad.write_text("not a model")
+        args[4] = bad
+    elif case == "missing_model":
+        args[4] = tmp_path / "nomodel.onnx"
+    elif case == "bad_start":
+        args += ["--start", "yesterday"]
+    elif case == "bad_config":
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("rules:\n  no_helmet:\n    k: 9\n    m: 3\n")
+        args += ["--config", bad]
+    proc = subprocess.run([sys.executable, "-m", "sitewatch", "score", *map(str, args)], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("error:")
+
+
+def test_help_states_the_default_start():
+    result = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "modification time minus the video's duration" in result.output

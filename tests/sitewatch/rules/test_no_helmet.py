@@ -1,0 +1,188 @@
+"""The no-helmet rule's state machine on scripted, already-tracked detections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from sitewatch.config.rules import NoHelmetSettings
+from sitewatch.events import ChangeKind, EventType
+from sitewatch.rules.no_helmet import NoHelmetRule
+from sitewatch.types import Detections, Frame
+
+NAMES = ("head", "helmet", "person")
+T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+IMAGE = np.zeros((64, 64, 3), np.uint8)
+A = (10.0, 10.0, 20.0, 20.0)  # one worker's head
+B = (40.0, 40.0, 50.0, 50.0)  # another worker, far away
+
+
+def frame(i: int, fps: float = 1.0) -> Frame:
+    return Frame("cam1", IMAGE, T0 + timedelta(seconds=i / fps), i)
+
+
+def dets(rows: list[tuple[tuple[float, ...], int, float, str]]) -> Detections:
+    if not rows:
+        return Detections.empty(NAMES).with_tracker_id(np.zeros(0))
+    return Detections(
+        [r[0] for r in rows],
+        [r[2] for r in rows],
+        [NAMES.index(r[3]) for r in rows],
+        NAMES,
+        [r[1] for r in rows],
+    )
+
+
+def run(script: dict[int, list], frames: int, settings: NoHelmetSettings, fps: float = 1.0):
+    """Feed ``frames`` scored frames; ``script[i]`` lists (box, track, conf, class) rows."""
+    rule = NoHelmetRule("cam1", settings)
+    changes = []
+    for i in range(frames):
+        changes += [(i, c) for c in rule.update(frame(i, fps), dets(script.get(i, [])))]
+    changes += [(frames, c) for c in rule.close_all(T0, frames)]
+    events = {}
+    for _, c in changes:
+        events[c.event.event_id] = c.event
+    return changes, events
+
+
+def head(box, track, conf=0.9):
+    return (box, track, conf, "head")
+
+
+@pytest.mark.parametrize(
+    ("flagged", "k", "m", "opens_at"),
+    [
+        ([0, 1], 3, 5, None),  # too few flags
+        ([0, 1, 2], 3, 5, 2),  # three in a row
+        ([0, 2, 4], 3, 5, 4),  # three of the last five
+        ([0, 3, 6], 3, 5, None),  # never three within five
+        ([0], 1, 1, 0),  # k = m = 1 alerts at once
+        ([0, 1, 2, 3], 4, 4, 3),
+    ],
+)
+def test_k_of_m_decides_when_an_event_opens(flagged, k, m, opens_at):
+    settings = NoHelmetSettings(k=k, m=m, close_after_s=100, cooldown_s=0)
+    changes, events = run({i: [head(A, 1)] for i in flagged}, 10, settings)
+    opened = [i for i, c in changes if c.kind is ChangeKind.OPENED]
+    assert opened == ([] if opens_at is None else [opens_at])
+    if opens_at is not None:
+        (event,) = events.values()
+        assert event.start_frame == flagged[0]
+        assert event.type is EventType.NO_HELMET and event.track_id == 1
+
+
+@pytest.mark.parametrize(
+    ("seen_until", "close_after_s", "closed_at"),
+    [
+        (4, 2.0, 6),  # unseen from 5: closes when 2 s have passed since the last sighting at 4
+        (4, 3.0, 7),
+        (11, 2.0, 12),  # still seen at the end of the clip: closed by close_all at frame 12
+    ],
+)
+def test_event_closes_after_being_unseen(seen_until, close_after_s, closed_at):
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=close_after_s, cooldown_s=0)
+    script = {i: [head(A, 1)] for i in range(seen_until + 1)}
+    changes, events = run(script, 12, settings)
+    closed = [i for i, c in changes if c.kind is ChangeKind.CLOSED]
+    assert closed == [closed_at]
+    (event,) = events.values()
+    assert event.closed and event.end == T0 + timedelta(seconds=seen_until)
+    assert (event.start_frame, event.end_frame) == (0, seen_until)
+
+
+@pytest.mark.parametrize(
+    ("gap", "new_box", "cooldown_s", "expected_events"),
+    [
+        (0, A, 30.0, 1),  # id switch while the event is still open: continued
+        (5, A, 30.0, 1),  # id switch after the event closed, within the cooldown: continued
+        (5, A, 1.0, 2),  # ... after the cooldown: a new event
+        (0, B, 30.0, 2),  # a different place is a different worker
+        (5, (12.0, 12.0, 22.0, 22.0), 30.0, 1),  # moved a little: IoU still above merge_iou
+    ],
+)
+def test_tracker_id_switch_continues_the_event(gap, new_box, cooldown_s, expected_events):
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=2.0, cooldown_s=cooldown_s, merge_iou=0.3)
+    script = {i: [head(A, 1)] for i in range(5)}
+    script |= {i: [head(new_box, 2)] for i in range(5 + gap, 10 + gap)}
+    changes, events = run(script, 12 + gap, settings)
+    assert len(events) == expected_events
+    opened = [c for _, c in changes if c.kind is ChangeKind.OPENED]
+    assert len(opened) == expected_events
+    if expected_events == 1:
+        (event,) = events.values()
+        assert event.start_frame == 0 and event.end_frame == 9 + gap
+        assert event.track_id == 2  # carried by the new track now
+
+
+def test_reopened_event_is_reported_as_updated_not_closed():
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=2.0, cooldown_s=30)
+    script = {i: [head(A, 1)] for i in range(3)} | {i: [head(A, 2)] for i in range(8, 11)}
+    changes, _ = run(script, 12, settings)
+    kinds = [(i, c.kind, c.event.closed) for i, c in changes]
+    assert (4, ChangeKind.CLOSED, True) in kinds
+    reopen = [k for k in kinds if k[0] == 9]
+    assert reopen == [(9, ChangeKind.UPDATED, False)]
+
+
+def test_two_workers_at_once_give_two_events():
+    settings = NoHelmetSettings(k=2, m=3)
+    script = {i: [head(A, 1), head(B, 2)] for i in range(6)}
+    _, events = run(script, 6, settings)
+    assert sorted(e.track_id for e in events.values()) == [1, 2]
+    assert len({e.event_id for e in events.values()}) == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([(A, 1, 0.9, "helmet")], 0),  # a hard hat is no violation
+        ([(A, 1, 0.9, "person")], 0),
+        ([(A, 1, 0.2, "head")], 0),  # below min_confidence
+        ([(A, -1, 0.9, "head")], 0),  # untracked rows do not count
+        ([(A, 1, 0.9, "head")], 1),
+    ],
+)
+def test_only_confident_tracked_heads_flag(rows, expected):
+    settings = NoHelmetSettings(k=2, m=3, min_confidence=0.4)
+    _, events = run({i: rows for i in range(5)}, 5, settings)
+    assert len(events) == expected
+
+
+def test_evidence_is_the_most_confident_sighting():
+    settings = NoHelmetSettings(k=2, m=3)
+    confs = [0.5, 0.6, 0.95, 0.7, 0.8]
+    script = {i: [head(A, 1, c)] for i, c in enumerate(confs)}
+    changes, events = run(script, 5, settings)
+    (event,) = events.values()
+    assert event.confidence == pytest.approx(0.95) and event.evidence.frame_index == 2
+    # UPDATED only when the evidence improved: at frame 2 (0.95)
+    assert [i for i, c in changes if c.kind is ChangeKind.UPDATED] == [2]
+
+
+def test_event_id_is_deterministic_and_timezone_aware():
+    settings = NoHelmetSettings(k=2, m=3)
+    script = {i: [head(A, 1)] for i in range(4)}
+    _, first = run(script, 4, settings)
+    _, second = run(script, 4, settings)
+    assert list(first) == list(second)
+    (event,) = first.values()
+    assert event.start.tzinfo is not None
+
+
+def test_disabled_rule_reports_nothing():
+    _, events = run({i: [head(A, 1)] for i in range(5)}, 5, NoHelmetSettings(enabled=False))
+    assert events == {}
+
+
+def test_untracked_detections_are_rejected():
+    rule = NoHelmetRule("cam1")
+    with pytest.raises(ValueError, match="tracked"):
+        rule.update(frame(0), Detections.empty(NAMES))
+
+
+def test_k_greater_than_m_is_a_config_error():
+    with pytest.raises(ValueError, match="must not exceed"):
+        NoHelmetSettings(k=6, m=5)

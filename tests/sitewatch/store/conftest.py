@@ -1,0 +1,166 @@
+"""Fixtures for the store tests: event changes, and databases (SQLite files, a real PostgreSQL)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import stat
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sitewatch.events import ChangeKind, Event, EventChange, EventType, Evidence, event_id_for
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def make_change(
+    kind: str = "opened",
+    source: str = "cam-1",
+    type_: EventType = EventType.NO_HELMET,
+    start_s: float = 0.0,
+    end_s: float = 2.0,
+    site_id: str | None = None,
+    frame: int = 10,
+    confidence: float = 0.8,
+    with_image: bool = True,
+) -> EventChange:
+    start = T0 + timedelta(seconds=start_s)
+    image = np.full((96, 128, 3), 90, np.uint8) if with_image else np.zeros((0, 0, 3), np.uint8)
+    evidence = Evidence(frame, start + timedelta(seconds=1), (10.0, 12.0, 60.0, 80.0), confidence, image)
+    event = Event(
+        event_id=event_id_for(source, type_, start),
+        type=type_,
+        source=source,
+        start=start,
+        end=T0 + timedelta(seconds=end_s),
+        start_frame=int(start_s * 10),
+        end_frame=int(end_s * 10),
+        evidence=evidence,
+        track_id=7 if type_ is EventType.NO_HELMET else None,
+        closed=kind == "closed",
+        site_id=site_id,
+        people=None if type_ is EventType.NO_HELMET else 2,
+    )
+    return EventChange(ChangeKind(kind), event)
+
+
+@pytest.fixture
+def change_factory():
+    return make_change
+
+
+# -- PostgreSQL -----------------------------------------------------------------
+
+def _pg_ctl() -> str | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    return candidates[-1] if candidates else shutil.which("pg_ctl")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PgServer:
+    """A throw-away PostgreSQL cluster driven by pytest-postgresql's executor (pg_ctl)."""
+
+    def __init__(self, executor, base: Path):
+        self.executor = executor
+        self.base = base
+        self.host, self.port = executor.host, executor.port
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/{dbname}"
+
+    def create_database(self) -> str:
+        import psycopg
+
+        name = f"sw_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(host=self.host, port=self.port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def stop(self) -> None:
+        self.executor.stop()
+
+    def start(self) -> None:
+        self.executor.start()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    pg_ctl = _pg_ctl()
+    if pg_ctl is None:
+        pytest.skip("PostgreSQL server binaries (pg_ctl) not installed: apt-get install postgresql")
+    from pytest_postgresql.executors import PostgreSQLExecutor
+
+    base = Path(tempfile.mkdtemp(prefix="sitewatch-pg-"))
+    executable = pg_ctl
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: run pg_ctl as the 'postgres' system user instead.
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv to drop privileges for PostgreSQL")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        base.chmod(0o755)
+        wrapper = base / "pg_ctl"
+        wrapper.write_text(
+            f'#!/bin/sh\nexec {setpriv} --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups {pg_ctl} "$@"\n'
+        )
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        executable = str(wrapper)
+    executor = PostgreSQLExecutor(
+        executable=executable,
+        host="127.0.0.1",
+        port=_free_port(),
+        datadir=str(base / "data"),
+        unixsocketdir=str(base),
+        logfile=str(base / "postgresql.log"),
+        startparams="-w",
+        dbname="postgres",
+        user="postgres",
+        timeout=60,
+    )
+    executor.start()
+    try:
+        yield PgServer(executor, base)
+    finally:
+        try:
+            executor.stop()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    return pg_server.url(pg_server.create_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(db_url, tmp_path):
+    from sitewatch.store import open_store
+
+    opened = open_store(db_url, tmp_path / "evidence", retry_interval_s=0)
+    yield opened
+    opened.close()
