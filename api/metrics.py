@@ -11,6 +11,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
+from sitewatch.api.routing import api_routes
 from sitewatch.store import Store
 from sitewatch.store.models import Delivery, Event
 
@@ -51,13 +52,16 @@ def install_metrics(app: FastAPI, store: Store) -> CollectorRegistry:
     latency = Histogram("sitewatch_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
     registry.register(StoreCollector(store))
 
+    templates: dict[int, str] = {}
+
     @app.middleware("http")
     async def _measure(request: Request, call_next):
         began = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
+        if not templates:
+            templates.update((id(route), path) for path, route in api_routes(app.routes))
         # the route template, never the raw path: ids in paths would explode label cardinality
-        name = getattr(route, "path", "unmatched")
+        name = templates.get(id(request.scope.get("route")), "unmatched")
         requests.labels(request.method, name, str(response.status_code)).inc()
         latency.labels(name).observe(time.perf_counter() - began)
         return response

@@ -12,7 +12,8 @@ Times, on one picture (a 768x576 synthetic frame unless ``--image``):
 - ``prepare_ms`` and ``postprocess_ms``: its two halves around the run;
 - ``overhead_share``: (detect - session) / detect.
 
-All per frame, median over ``--frames`` repeats after a warm-up. Prints one
+All per frame, medians over ``--frames`` rounds (the four take turns) after a
+warm-up. Prints one
 JSON object; asserts nothing.
 """
 
@@ -43,19 +44,28 @@ def synthetic_frame(width: int = 768, height: int = 576) -> np.ndarray:
     for _ in range(12):
         x, y = int(rng.integers(0, width - 60)), int(rng.integers(0, height - 120))
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        cv2.rectangle(frame, (x, y), (x + int(rng.integers(10, 60)), y + int(rng.integers(20, 120))), colour, -1)
+        cv2.rectangle(
+            frame, (x, y), (x + int(rng.integers(10, 60)), y + int(rng.integers(20, 120))), colour, -1
+        )
     return frame
 
 
-def median_ms(action: Callable[[], object], frames: int) -> float:
+def median_ms(actions: dict[str, Callable[[], object]], frames: int) -> dict[str, float]:
+    """Median milliseconds of each action, taking turns frame by frame.
+
+    Interleaving keeps the numbers comparable on a busy machine: a burst of
+    load hits every action alike instead of whichever ran during it.
+    """
     for _ in range(WARMUP):
-        action()
-    times = []
+        for action in actions.values():
+            action()
+    times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(frames):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
 def cpu_name() -> str:
@@ -73,7 +83,9 @@ def main() -> None:
     parser.add_argument("model", type=Path)
     parser.add_argument("--input-size", type=int, default=None)
     parser.add_argument("--tiles", choices=["on", "off"], default="off")
-    parser.add_argument("--image", type=Path, default=None, help="picture to score (default: synthetic 768x576)")
+    parser.add_argument(
+        "--image", type=Path, default=None, help="picture to score (default: synthetic 768x576)"
+    )
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--confidence", type=float, default=0.25)
@@ -86,16 +98,25 @@ def main() -> None:
     else:
         image = synthetic_frame()
     det = OnnxDetector(
-        args.model, input_size=args.input_size, tiles=args.tiles, threads=args.threads, confidence=args.confidence
+        args.model,
+        input_size=args.input_size,
+        tiles=args.tiles,
+        threads=args.threads,
+        confidence=args.confidence,
     )
     prepared = det.prepare([image])
     feed = {det.session.get_inputs()[0].name: prepared.blob}
     raw = det.run(prepared.blob)
 
-    session_ms = median_ms(lambda: det.session.run(None, feed), args.frames)
-    detect_ms = median_ms(lambda: det.detect(image), args.frames)
-    prepare_ms = median_ms(lambda: det.prepare([image]), args.frames)
-    postprocess_ms = median_ms(lambda: det.postprocess(raw, prepared.plan), args.frames)
+    ms = median_ms(
+        {
+            "session": lambda: det.session.run(None, feed),
+            "detect": lambda: det.detect(image),
+            "prepare": lambda: det.prepare([image]),
+            "postprocess": lambda: det.postprocess(raw, prepared.plan),
+        },
+        args.frames,
+    )
 
     print(
         json.dumps(
@@ -110,11 +131,8 @@ def main() -> None:
                 "model_inputs_per_frame": len(prepared.blob),
                 "detections": len(det.detect(image)),
                 "frames": args.frames,
-                "session_ms": round(session_ms, 3),
-                "detect_ms": round(detect_ms, 3),
-                "prepare_ms": round(prepare_ms, 3),
-                "postprocess_ms": round(postprocess_ms, 3),
-                "overhead_share": round((detect_ms - session_ms) / detect_ms, 4),
+                **{f"{name}_ms": round(value, 3) for name, value in ms.items()},
+                "overhead_share": round((ms["detect"] - ms["session"]) / ms["detect"], 4),
             }
         )
     )

@@ -114,7 +114,7 @@ class OnnxDetector:
         iou: float = 0.5,
         threads: int = 2,
         tiles: TileMode = "auto",
-        tile_overlap: float = 0.2,
+        tile_overlap: float = 0.15,
     ) -> None:
         if not 0.0 <= confidence <= 1.0:
             raise ValueError(f"confidence must lie in [0, 1], got {confidence}")

@@ -173,7 +173,7 @@ def merge_tiled(
 
 
 # "auto" tiles a frame whose longer side is more than this many model inputs:
-# below that, letterboxing shrinks objects by less than a third.
+# up to that, letterboxing shrinks objects by at most a third.
 AUTO_TILE_FACTOR = 1.5
 
 

@@ -106,6 +106,21 @@ class NoHelmetRule:
         self._tracks.clear()
         return changes
 
+    def seed(self, recent: list[Event], now: datetime) -> None:
+        """Make events from before a restart continuable, as if closed just now by this rule.
+
+        After a crash the store closes the events left open; seeding the rule
+        with this camera's events that ended within the cooldown lets a worker
+        who is still there continue his event instead of raising a second
+        alert. Their last known box is the evidence box.
+        """
+        cooldown = timedelta(seconds=self.settings.cooldown_s)
+        for event in recent:
+            if event.type is EventType.NO_HELMET and event.source == self.source and now - event.end <= cooldown:
+                closed = event if event.closed else event.evolve(closed=True)
+                box = np.asarray(event.bbox, np.float32)
+                self._closed.append(_Episode(closed, event.track_id if event.track_id is not None else -1, box))
+
     @property
     def open_events(self) -> list[Event]:
         return [e.event for e in self._open.values()]

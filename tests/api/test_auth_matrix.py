@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from sitewatch.api.app import api_routes, check_every_route_declares_access, declared_access
+from sitewatch.api.routing import api_routes, check_every_route_declares_access, declared_access
 
 # (method, path template, minimum role or "public")
 ROUTES = [

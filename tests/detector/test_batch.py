@@ -72,7 +72,10 @@ def test_to_blob_is_rgb_nchw_in_unit_range_and_accepts_views():
     blob = to_blob([view, np.ascontiguousarray(view)])
     assert blob.shape == (2, 3, 32, 32) and blob.dtype == np.float32
     np.testing.assert_array_equal(blob[0], blob[1])
-    np.testing.assert_allclose(blob[0], view[:, :, ::-1].transpose(2, 0, 1) / 255.0, atol=1e-6)
+    # Exactly Ultralytics' preprocessing: RGB, CHW, float32 divided by 255.
+    np.testing.assert_array_equal(
+        blob[0], view[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / np.float32(255)
+    )
     assert to_blob([view], np.float16).dtype == np.float16
 
 

@@ -221,4 +221,6 @@ def test_merge_with_a_cap_is_the_uncapped_merge_cut_short(seed, max_detections):
     boxes = np.concatenate([xy, xy + rng.uniform(4, 60, (n, 2))], axis=1)
     args = (boxes, rng.random(n), rng.integers(0, 2, n), rng.integers(0, 5, n), rng.random(n) < 0.3, 0.5)
     everything = merge_tiled(*args)
-    np.testing.assert_array_equal(merge_tiled(*args, max_detections=max_detections), everything[:max_detections])
+    np.testing.assert_array_equal(
+        merge_tiled(*args, max_detections=max_detections), everything[:max_detections]
+    )

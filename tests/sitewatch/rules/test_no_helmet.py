@@ -186,3 +186,22 @@ def test_untracked_detections_are_rejected():
 def test_k_greater_than_m_is_a_config_error():
     with pytest.raises(ValueError, match="must not exceed"):
         NoHelmetSettings(k=6, m=5)
+
+
+@pytest.mark.parametrize(("ended_s_ago", "expected_new"), [(10, 0), (40, 1)])
+def test_seeded_events_from_before_a_restart_are_continued(ended_s_ago, expected_new):
+    settings = NoHelmetSettings(k=2, m=3, cooldown_s=30)
+    before, _ = run({i: [head(A, 1)] for i in range(4)}, 4, settings)
+    stored = before[-1][1].event  # the event as the store kept it (closed on shutdown)
+    rule = NoHelmetRule("cam1", settings)
+    restart_at = stored.end + timedelta(seconds=ended_s_ago)
+    rule.seed([stored], restart_at)
+    changes = []
+    for i in range(5):
+        f = Frame("cam1", IMAGE, restart_at + timedelta(seconds=i), 100 + i)
+        changes += rule.update(f, dets([head(A, 7)]))
+    opened = [c for c in changes if c.kind is ChangeKind.OPENED]
+    assert len(opened) == expected_new
+    if not expected_new:
+        assert changes[0].kind is ChangeKind.UPDATED and changes[0].event.event_id == stored.event_id
+        assert not changes[0].event.closed and changes[0].event.end_frame == 101

@@ -95,6 +95,22 @@ class PgServer:
 
     def start(self) -> None:
         self.executor.start()
+        self.wait_until_accepting()
+
+    def wait_until_accepting(self, attempts: int = 200) -> None:
+        # pg_ctl returns once the postmaster is up; connections may still be refused for a moment
+        import time
+
+        import psycopg
+
+        for _ in range(attempts):
+            try:
+                psycopg.connect(host=self.host, port=self.port, user="postgres", dbname="postgres",
+                                connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                time.sleep(0.05)
+        raise RuntimeError("PostgreSQL did not accept connections after a restart")
 
 
 @pytest.fixture(scope="session")
