@@ -6,12 +6,12 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
-
-from sitewatch import __version__
 from sitewatch.api.errors import install_error_handlers
 from sitewatch.api.metrics import install_metrics
-from sitewatch.api.routing import check_every_route_declares_access
 from sitewatch.api.routes import audit, cameras, deliveries, events, stats, stream, system
+from sitewatch.api.routing import check_every_route_declares_access
+
+from sitewatch import __version__
 from sitewatch.config import Settings
 from sitewatch.config.api import ApiSettings
 from sitewatch.store import Store, open_store, open_store_from_settings

@@ -7,29 +7,40 @@ Every route declares who may call it with ``allow(role)`` or ``public()``;
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-
 from sitewatch.api.deps import store_of
 from sitewatch.api.errors import ApiError
+
 from sitewatch.store.keys import Principal, Role, verify_key
 
 ACCESS_MARK = "_sitewatch_access"
 
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key from `sitewatch keys create`")
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="an API key from `sitewatch keys create`"
+)
 _bearer = HTTPBearer(auto_error=False, description="the same API key as a bearer token")
 
 
-def _authenticate(request: Request, header_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> Principal:
+def _authenticate(
+    request: Request, header_key: str | None, bearer: HTTPAuthorizationCredentials | None
+) -> Principal:
     presented = header_key or (bearer.credentials if bearer is not None else None)
     if not presented:
-        raise ApiError(401, "unauthorized", "an API key is required (X-API-Key or Authorization: Bearer)",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "an API key is required (X-API-Key or Authorization: Bearer)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     with store_of(request).session() as session:
         principal = verify_key(session, presented)
     if principal is None:
-        raise ApiError(401, "unauthorized", "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401, "unauthorized", "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
     return principal
 
 
@@ -38,8 +49,8 @@ def allow(minimum: Role) -> Callable[..., Principal]:
 
     def check(
         request: Request,
-        header_key: str | None = Depends(_api_key_header),
-        bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        header_key: Annotated[str | None, Depends(_api_key_header)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         principal = _authenticate(request, header_key, bearer)
         if not principal.role.at_least(minimum):

@@ -79,7 +79,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # 'input' is left out on purpose: it could echo back a secret someone pasted in the wrong field
         details = [
-            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))} for err in exc.errors()
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+            for err in exc.errors()
         ]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         message = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else first["msg"]
@@ -88,8 +89,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
         if is_outage(exc):
-            return error_response(503, "database_unavailable", "the database is unreachable; try again shortly")
-        log.error("database error: %s", type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+            return error_response(
+                503, "database_unavailable", "the database is unreachable; try again shortly"
+            )
+        log.error(
+            "database error: %s", type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        )
         return error_response(500, "internal", "internal error")
 
     @app.exception_handler(Exception)

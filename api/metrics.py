@@ -8,10 +8,10 @@ import time
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+from sitewatch.api.routing import api_routes
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from sitewatch.api.routing import api_routes
 from sitewatch.store import Store
 from sitewatch.store.models import Delivery, Event
 
@@ -26,8 +26,12 @@ class StoreCollector:
 
     def collect(self):
         events = GaugeMetricFamily("sitewatch_events", "stored events", labels=["type", "status"])
-        deliveries = GaugeMetricFamily("sitewatch_deliveries", "push deliveries", labels=["channel", "status"])
-        buffered = GaugeMetricFamily("sitewatch_store_buffered_changes", "event changes waiting for the database")
+        deliveries = GaugeMetricFamily(
+            "sitewatch_deliveries", "push deliveries", labels=["channel", "status"]
+        )
+        buffered = GaugeMetricFamily(
+            "sitewatch_store_buffered_changes", "event changes waiting for the database"
+        )
         buffered.add_metric([], self.store.pending)
         try:
             with self.store.session() as session:
@@ -36,7 +40,9 @@ class StoreCollector:
                 ):
                     events.add_metric([type_, status], n)
                 for channel, status, n in session.execute(
-                    select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)
+                    select(Delivery.channel, Delivery.status, func.count()).group_by(
+                        Delivery.channel, Delivery.status
+                    )
                 ):
                     deliveries.add_metric([channel, status], n)
         except DBAPIError:
@@ -49,7 +55,9 @@ def install_metrics(app: FastAPI, store: Store) -> CollectorRegistry:
     requests = Counter(
         "sitewatch_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
     )
-    latency = Histogram("sitewatch_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
+    latency = Histogram(
+        "sitewatch_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+    )
     registry.register(StoreCollector(store))
 
     templates: dict[int, str] = {}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from sitewatch.api.auth import require_site
+from sitewatch.api.errors import not_found
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from sitewatch.api.auth import require_site
-from sitewatch.api.errors import not_found
 from sitewatch.store.keys import Principal
 from sitewatch.store.models import Event, Evidence
 from sitewatch.store.payload import event_payload

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-
 from sitewatch.api.auth import ACCESS_MARK
 
 

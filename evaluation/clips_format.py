@@ -101,7 +101,9 @@ class ClipMeta(Section):
     def _episodes_inside(self) -> ClipMeta:
         for i, episode in enumerate(self.episodes):
             if episode.end_frame >= self.frames:
-                raise ValueError(f"episodes.{i}: end_frame {episode.end_frame} is past the last frame ({self.frames - 1})")
+                raise ValueError(
+                    f"episodes.{i}: end_frame {episode.end_frame} is past the last frame ({self.frames - 1})"
+                )
         if self.site.schedule is None and any(e.type is EventType.OUT_OF_HOURS for e in self.episodes):
             raise ValueError("out_of_hours episodes need a site with a schedule (permitted hours)")
         return self
@@ -247,7 +249,9 @@ def _read_labels(path: Path, meta: ClipMeta) -> ClipLabels:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ClipFormatError(f"{path}: no such file (an unlabelled clip needs an empty {LABELS_FILE})") from None
+        raise ClipFormatError(
+            f"{path}: no such file (an unlabelled clip needs an empty {LABELS_FILE})"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ClipFormatError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     class_index = {name: i for i, name in enumerate(meta.classes)}
@@ -267,7 +271,9 @@ def _read_labels(path: Path, meta: ClipMeta) -> ClipLabels:
     return ClipLabels(meta.classes, frames)
 
 
-def _parse_frame(record: Any, class_index: dict[str, int], meta: ClipMeta, where: str) -> tuple[int, FrameLabels]:
+def _parse_frame(
+    record: Any, class_index: dict[str, int], meta: ClipMeta, where: str
+) -> tuple[int, FrameLabels]:
     if not isinstance(record, dict) or set(record) - {"frame", "boxes"}:
         raise ClipFormatError(f'{where}: expected {{"frame": N, "boxes": [...]}}')
     frame = record.get("frame")
@@ -279,16 +285,22 @@ def _parse_frame(record: Any, class_index: dict[str, int], meta: ClipMeta, where
     xyxy, class_id, person = [], [], []
     for box in boxes:
         if not isinstance(box, dict) or set(box) != {"id", "class", "xyxy"}:
-            raise ClipFormatError(f'{where}: each box is {{"id": N, "class": NAME, "xyxy": [x1, y1, x2, y2]}}')
+            raise ClipFormatError(
+                f'{where}: each box is {{"id": N, "class": NAME, "xyxy": [x1, y1, x2, y2]}}'
+            )
         if box["class"] not in class_index:
-            raise ClipFormatError(f"{where}: unknown class {box['class']!r} (clip classes: {', '.join(meta.classes)})")
+            raise ClipFormatError(
+                f"{where}: unknown class {box['class']!r} (clip classes: {', '.join(meta.classes)})"
+            )
         if not isinstance(box["id"], int) or isinstance(box["id"], bool):
             raise ClipFormatError(f"{where}: id must be an integer, got {box['id']!r}")
         corners = box["xyxy"]
         if (
             not isinstance(corners, list)
             or len(corners) != 4
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in corners)
+            or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in corners
+            )
         ):
             raise ClipFormatError(f"{where}: xyxy must be 4 finite numbers, got {corners!r}")
         x1, y1, x2, y2 = corners
@@ -318,7 +330,9 @@ def _check_episode_people(path: Path, meta: ClipMeta, labels: ClipLabels) -> Non
 def write_clip(folder: Path, meta: ClipMeta, frames: Mapping[int, FrameLabels]) -> None:
     """Write ``clip.json`` and ``labels.jsonl`` into ``folder`` (the video is written by the caller)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / META_FILE).write_text(meta.model_dump_json(indent=2, exclude_none=True) + "\n", encoding="utf-8")
+    (folder / META_FILE).write_text(
+        meta.model_dump_json(indent=2, exclude_none=True) + "\n", encoding="utf-8"
+    )
     with open(folder / LABELS_FILE, "w", encoding="utf-8") as fh:
         for index in sorted(frames):
             fh.write(json.dumps({"frame": index, "boxes": _boxes_json(frames[index], meta.classes)}) + "\n")

@@ -151,10 +151,20 @@ class MatchCounts:
 
     def __add__(self, other: MatchCounts) -> MatchCounts:
         return MatchCounts(
-            *(getattr(self, f) + getattr(other, f) for f in (
-                "episodes", "events", "true_positives", "false_positives", "duplicates",
-                "ignored", "detected", "multi_alerted", "alert_delays_frames",
-            ))
+            *(
+                getattr(self, f) + getattr(other, f)
+                for f in (
+                    "episodes",
+                    "events",
+                    "true_positives",
+                    "false_positives",
+                    "duplicates",
+                    "ignored",
+                    "detected",
+                    "multi_alerted",
+                    "alert_delays_frames",
+                )
+            )
         )
 
     @property
@@ -224,7 +234,10 @@ def match_events(
     for i in range(n_ev):
         if episode_of[i] is not None:
             continue
-        for candidates, kind in ((compatible[i] & detected, Outcome.DUPLICATE), (compatible[i] & ~scored, Outcome.IGNORED)):
+        for candidates, kind in (
+            (compatible[i] & detected, Outcome.DUPLICATE),
+            (compatible[i] & ~scored, Outcome.IGNORED),
+        ):
             if candidates.any():
                 j = int(np.argmax(np.where(candidates, overlap[i], -1.0)))
                 outcome[i], episode_of[i] = kind, j
@@ -232,7 +245,8 @@ def match_events(
                 break
 
     alerts = tuple(tuple(sorted(m, key=lambda i: (events[i].open_frame, i))) for m in members)
-    # The earliest alert of a detected episode is its true positive; the pairing only fixed which episodes are detected.
+    # The earliest alert of a detected episode is its true positive; the pairing
+    # only decided which episodes are detected.
     for j, alert in enumerate(alerts):
         if scored[j] and alert:
             for rank, i in enumerate(alert):

@@ -8,6 +8,10 @@ slow consumer makes the decoder wait, it never buffers the whole video.
 
 Frame timestamps are ``start + index / fps``: the wall-clock time each picture
 shows, given when the first frame was taken.
+
+``VideoFileSource`` is a ``FrameSource`` (see ``source.py``): ``read(timeout)``
+and iteration give the same frames, so the live service's loop can run on a
+recording too.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 
+from sitewatch.streams.state import SourceState, SourceStats
 from sitewatch.types import Frame
 
 # Consecutive unreadable frames after which a file is taken to have ended. A
@@ -91,6 +96,11 @@ class VideoFileSource:
         self.stride = stride
         self.frames_read = 0
         self.failed_frames = 0
+        self.frames_offered = 0  # frames put in the queue (every stride-th decoded one)
+        self.frames_delivered = 0
+        self._last_index = -1
+        self._ended = False
+        self._since = datetime.now(UTC)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,18 +112,65 @@ class VideoFileSource:
     def __iter__(self) -> Iterator[Frame]:
         if self._thread is not None:
             raise RuntimeError("a VideoFileSource can be iterated once")
-        self._thread = threading.Thread(target=self._decode, name=f"decode-{self.source_id}", daemon=True)
-        self._thread.start()
         try:
-            while True:
-                item = self._queue.get()
-                if item is _END:
-                    break
-                yield item
+            while (frame := self.read()) is not None:
+                yield frame
         finally:
             self.close()
-        if self._error is not None:
-            raise SourceError(f"{self.info.path}: decoding failed: {self._error}") from self._error
+
+    def read(self, timeout: float | None = None) -> Frame | None:
+        """The next frame, waiting up to ``timeout`` s; None on timeout or at the end (then ``finished``)."""
+        if self._ended or self._stop.is_set():
+            return None
+        if self._thread is None:
+            self._since = datetime.now(UTC)
+            self._thread = threading.Thread(target=self._decode, name=f"decode-{self.source_id}", daemon=True)
+            self._thread.start()
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if item is _END:
+            self._ended = True
+            self._since = datetime.now(UTC)
+            self.close()
+            if self._error is not None:
+                raise SourceError(f"{self.info.path}: decoding failed: {self._error}") from self._error
+            return None
+        self.frames_delivered += 1
+        return item
+
+    @property
+    def finished(self) -> bool:
+        return self._ended or self._stop.is_set()
+
+    def stats(self) -> SourceStats:
+        if self._ended or self._stop.is_set():
+            reason = "decoding failed" if self._error is not None else "end of file" if self._ended else "closed"
+            state = SourceState.CLOSED
+        elif self._thread is None:
+            state, reason = SourceState.CONNECTING, "not started"
+        else:
+            state, reason = SourceState.STREAMING, ""
+        return SourceStats(
+            source_id=self.source_id,
+            url=str(self.info.path),
+            state=state,
+            reason=reason,
+            since=self._since,
+            frozen=False,
+            frames_read=self.frames_read,
+            frames_sampled=self.frames_offered,
+            frames_delivered=self.frames_delivered,
+            drops=0,
+            reconnects=0,
+            failed_frames=self.failed_frames,
+            last_frame_at=self.timestamp_of(self._last_index).astimezone(UTC) if self._last_index >= 0 else None,
+            fps=self.info.fps,
+            sample_fps=None,
+            width=self.info.width,
+            height=self.info.height,
+        )
 
     def close(self) -> None:
         self._stop.set()
@@ -158,10 +215,12 @@ class VideoFileSource:
                     continue
                 failures = 0
                 self.frames_read += 1
+                self._last_index = index
                 if wanted:
                     frame = Frame(self.source_id, image, self.timestamp_of(index), index)
                     if not self._put(frame):
                         break
+                    self.frames_offered += 1
                 index += 1
         except BaseException as exc:  # surfaced to the consumer, not lost in a thread
             self._error = exc

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
-
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import DbSession
 from sitewatch.api.errors import ERROR_RESPONSES
 from sitewatch.api.pagination import decode_id_cursor
 from sitewatch.api.schemas import AuditOut
+from sqlalchemy import select
+
 from sitewatch.store.keys import Principal, Role
 from sitewatch.store.models import AuditEntry
 

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import func, select
-
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import DbSession
 from sitewatch.api.errors import ERROR_RESPONSES
 from sitewatch.api.query import scope_to_sites
 from sitewatch.api.schemas import CameraOut
+from sqlalchemy import func, select
+
 from sitewatch.store.keys import Principal, Role
 from sitewatch.store.models import Camera, Event
 
@@ -29,9 +29,9 @@ def list_cameras(
     cameras = session.scalars(scope_to_sites(select(Camera), Camera.site_id, sites).order_by(Camera.id)).all()
     last_event = dict(
         session.execute(
-            scope_to_sites(select(Event.camera_id, func.max(Event.started_at)), Event.site_id, sites).group_by(
-                Event.camera_id
-            )
+            scope_to_sites(
+                select(Event.camera_id, func.max(Event.started_at)), Event.site_id, sites
+            ).group_by(Event.camera_id)
         ).all()
     )
     open_counts = dict(

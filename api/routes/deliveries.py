@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy import select
-
 from sitewatch.api.auth import allow, require_site, visible_sites
 from sitewatch.api.deps import DbSession
 from sitewatch.api.errors import ERROR_RESPONSES, ApiError, not_found
 from sitewatch.api.pagination import decode_id_cursor, encode_cursor
 from sitewatch.api.query import scope_to_sites
 from sitewatch.api.schemas import DeliveryOut, DeliveryPage, DeliveryStatus
+from sqlalchemy import select
+
 from sitewatch.store.deliveries import retry_delivery
 from sitewatch.store.keys import Principal, Role
 from sitewatch.store.models import Delivery

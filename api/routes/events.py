@@ -6,19 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime
-from sqlalchemy import and_, or_, select
-
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import ApiSettingsDep, DbSession, StoreDep
 from sitewatch.api.errors import ERROR_RESPONSES, ApiError
 from sitewatch.api.pagination import decode_event_cursor, encode_cursor
 from sitewatch.api.query import event_for, event_out, scope_to_sites
 from sitewatch.api.schemas import EventOut, EventPage, EventStatus, Triage, TriageIn
+from sqlalchemy import and_, or_, select
+
 from sitewatch.events import EventType
 from sitewatch.store.audit import record_audit
 from sitewatch.store.keys import Principal, Role
-from sitewatch.store.models import Evidence
 from sitewatch.store.models import Event as EventRow
+from sitewatch.store.models import Evidence
 from sitewatch.store.payload import event_payload
 from sitewatch.store.types import utc_now
 from sitewatch.store.writer import add_outbox
@@ -40,7 +40,9 @@ def list_events(
     type: EventType | None = None,
     status: EventStatus | None = None,
     triage: Triage | None = None,
-    start: Annotated[AwareDatetime | None, Query(alias="from", description="events starting at or after")] = None,
+    start: Annotated[
+        AwareDatetime | None, Query(alias="from", description="events starting at or after")
+    ] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to", description="events starting before")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -67,7 +69,9 @@ def list_events(
                 and_(EventRow.started_at == after_start, EventRow.id < after_id),
             )
         )
-    rows = session.scalars(query.order_by(EventRow.started_at.desc(), EventRow.id.desc()).limit(limit + 1)).all()
+    rows = session.scalars(
+        query.order_by(EventRow.started_at.desc(), EventRow.id.desc()).limit(limit + 1)
+    ).all()
     page = rows[:limit]
     ids = [r.id for r in page]
     with_snapshot = set(session.scalars(select(Evidence.id).where(Evidence.id.in_(ids)))) if ids else set()

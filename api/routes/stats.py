@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import DbSession
 from sitewatch.api.errors import ERROR_RESPONSES, ApiError
 from sitewatch.api.query import scope_to_sites
 from sitewatch.api.schemas import StatsOut
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from sitewatch.events import EventType
 from sitewatch.store.keys import Principal, Role
 from sitewatch.store.models import Event
@@ -37,7 +37,9 @@ def _utc_day(session: Session):
 def get_stats(
     principal: Annotated[Principal, Depends(allow(Role.VIEWER))],
     session: DbSession,
-    start: Annotated[AwareDatetime | None, Query(alias="from", description="default: 7 days before 'to'")] = None,
+    start: Annotated[
+        AwareDatetime | None, Query(alias="from", description="default: 7 days before 'to'")
+    ] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to", description="default: now")] = None,
     site_id: Annotated[str | None, Query(max_length=128)] = None,
     camera_id: Annotated[str | None, Query(max_length=128)] = None,
@@ -60,7 +62,9 @@ def get_stats(
     sites = visible_sites(principal, site_id)
 
     def counts(key) -> list[tuple[str, int]]:
-        query = scope_to_sites(select(key, func.count()), Event.site_id, sites).where(*conditions).group_by(key)
+        query = (
+            scope_to_sites(select(key, func.count()), Event.site_id, sites).where(*conditions).group_by(key)
+        )
         return sorted((str(k), int(n)) for k, n in session.execute(query).all())
 
     by_day = counts(_utc_day(session))

@@ -15,16 +15,16 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
-
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.errors import ERROR_RESPONSES
 from sitewatch.api.query import scope_to_sites
+from sqlalchemy import func, select
+
 from sitewatch.events import EventType
-from sitewatch.store.payload import change_message
 from sitewatch.store import Store
 from sitewatch.store.keys import Principal, Role
 from sitewatch.store.models import OutboxEntry
+from sitewatch.store.payload import change_message
 
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
@@ -53,7 +53,8 @@ def _entries_after(
 
 
 def _frame(message: dict) -> str:
-    return f"id: {message['seq']}\nevent: {message['change']}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
+    data = json.dumps(message, separators=(",", ":"))
+    return f"id: {message['seq']}\nevent: {message['change']}\ndata: {data}\n\n"
 
 
 @router.get(
@@ -101,5 +102,7 @@ async def stream_events(
                 await stopping.wait()
 
     return StreamingResponse(
-        frames(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        frames(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-
 from sitewatch.api.auth import public
 from sitewatch.api.schemas import HealthOut
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 router = APIRouter(tags=["system"])
 

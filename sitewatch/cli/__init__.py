@@ -8,6 +8,7 @@ from sitewatch.cli.app import app
 from sitewatch.cli import score as _score  # noqa: E402,F401
 from sitewatch.cli import train as _train  # noqa: E402,F401
 from sitewatch.cli import eval_images as _eval_images  # noqa: E402,F401
+from sitewatch.cli import eval_clips as _eval_clips  # noqa: E402,F401
 from sitewatch.cli import check_config as _check_config  # noqa: E402,F401
 from sitewatch.cli import keys as _keys  # noqa: E402,F401
 from sitewatch.cli import api as _api  # noqa: E402,F401

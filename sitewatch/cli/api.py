@@ -15,8 +15,12 @@ from sitewatch.cli.store_options import ConfigOption, DbOption, settings_with_db
 @report_user_errors
 def serve_api(
     db: DbOption = None,
-    host: Annotated[str | None, typer.Option("--host", help="interface to listen on [default: 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="TCP port [default: 8080]")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="interface to listen on [default: 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="TCP port [default: 8080]")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Serve /api/v1 over the store; with --config, also run the configured webhook/MQTT pushes."""

@@ -21,9 +21,15 @@ app.add_typer(keys_app, name="keys")
 @keys_app.command("create")
 @report_user_errors
 def create(
-    role: Annotated[Role, typer.Option("--role", help="viewer reads; operator also triages; admin also audits")],
-    site: Annotated[list[str] | None, typer.Option("--site", help="limit the key to this site (repeatable)")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="a note saying who or what holds the key")] = None,
+    role: Annotated[
+        Role, typer.Option("--role", help="viewer reads; operator also triages; admin also audits")
+    ],
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help="limit the key to this site (repeatable)")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="a note saying who or what holds the key")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -56,8 +62,11 @@ def list_keys(db: DbOption = None, config: ConfigOption = None) -> None:
 
 @keys_app.command("revoke")
 @report_user_errors
-def revoke(key_id: Annotated[str, typer.Argument(help="the key's id (the part after 'sw_')")],
-           db: DbOption = None, config: ConfigOption = None) -> None:
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (the part after 'sw_')")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
     """Revoke a key; requests with it are refused from now on."""
     store = open_store_or_fail(settings_with_db(config, db))
     try:

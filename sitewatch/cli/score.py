@@ -84,15 +84,23 @@ def score(
     formats: Annotated[
         list[OutputFormat] | None, typer.Option("--format", help="Extra event formats: csv writes events.csv too.")
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Also write the events to this store (sqlite:///FILE or postgresql://...), as the live service does.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no events table.")] = False,
 ) -> None:
     """Score recorded videos: deduplicated violation events with evidence snapshots."""
-    from sitewatch.config import load_settings
+    from sitewatch.cli.store_options import open_store_or_fail, settings_with_db
     from sitewatch.wiring import build_detector, camera_context, make_pipeline_factory
     from sitewatch.scoring import ScoreOptions, VideoJob, score_videos, write_summary
     from sitewatch.streams.file import SourceError, probe
 
-    settings = load_settings(config)
+    settings = settings_with_db(config, db)
     context = camera_context(settings, camera)
     detector = build_detector(settings, model, tiles.value if tiles else None, context.camera)
     try:
@@ -115,11 +123,20 @@ def score(
         detections=detections,
         formats=frozenset({"jsonl", *(f.value for f in formats or [])}),
     )
-    with _progress_bar() as progress:
-        try:
-            result = score_videos(jobs, detector, make_pipeline_factory(settings, context), out, options, progress=progress)
-        except SourceError as exc:
-            raise UserError(str(exc)) from None
+    store = open_store_or_fail(settings) if db else None
+    sinks = [lambda changes: store.apply(changes, site_id=context.site_id)] if store else []
+    try:
+        if store is not None:
+            store.sync_config(settings)
+        with _progress_bar() as progress:
+            result = score_videos(
+                jobs, detector, make_pipeline_factory(settings, context), out, options, sinks=sinks, progress=progress
+            )
+    except SourceError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if store is not None:
+            store.close()
     summary = result.summary(detector)
     write_summary(out, summary)
     _report(result.events, summary, out, quiet)

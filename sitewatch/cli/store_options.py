@@ -16,7 +16,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="SITEWATCH_DB",
-        help="database URL: sqlite:///FILE (default sqlite:///sitewatch.db) or postgresql://USER:PASS@HOST/DB",
+        help="database URL: sqlite:///FILE (default: sqlite:///sitewatch.db) or postgresql://USER:PW@HOST/DB",
         show_default=False,
     ),
 ]

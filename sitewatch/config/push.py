@@ -6,7 +6,9 @@ from sitewatch.config.base import Section
 
 
 class WebhookTarget(Section):
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="stable name; deliveries are keyed by it")
+    name: str = Field(
+        ..., pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="stable name; deliveries are keyed by it"
+    )
     url: AnyHttpUrl
     secret: SecretStr = Field(..., min_length=16, description="HMAC-SHA256 key shared with the receiver")
     sites: list[str] = Field(default_factory=list, description="only these sites' events (empty: all)")
@@ -17,7 +19,9 @@ class WebhookSettings(Section):
     targets: list[WebhookTarget] = Field(default_factory=list)
     backoff_base_s: float = Field(2.0, gt=0, le=3600, description="first retry delay; doubles per failure")
     backoff_cap_s: float = Field(600.0, gt=0, le=86_400, description="longest delay between two attempts")
-    max_age_s: float = Field(86_400.0, gt=0, le=30 * 86_400, description="a delivery still failing after this is dead")
+    max_age_s: float = Field(
+        86_400.0, gt=0, le=30 * 86_400, description="a delivery still failing after this is dead"
+    )
     poll_s: float = Field(1.0, gt=0, le=60, description="how often the worker looks for new changes")
 
     @model_validator(mode="after")

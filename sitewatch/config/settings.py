@@ -12,6 +12,7 @@ from sitewatch.config.push import PushSettings
 from sitewatch.config.rules import RulesSettings
 from sitewatch.config.sites import SiteSettings
 from sitewatch.config.store import StoreSettings
+from sitewatch.config.streams import StreamSettings
 from sitewatch.config.tracker import TrackerSettings
 
 
@@ -25,6 +26,7 @@ class Settings(Section):
     store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()
     push: PushSettings = PushSettings()
+    streams: StreamSettings = StreamSettings()
     # Sites before cameras and permits: their validators look the sites up.
     sites: tuple[SiteSettings, ...] = ()
     cameras: tuple[CameraSettings, ...] = ()

@@ -9,8 +9,8 @@ import threading
 import paho.mqtt.client as mqtt
 
 from sitewatch.config.push import MqttSettings
-from sitewatch.store.payload import encode_message as encode
 from sitewatch.push.webhook import DeliveryFailed
+from sitewatch.store.payload import encode_message as encode
 
 log = logging.getLogger("sitewatch.push.mqtt")
 

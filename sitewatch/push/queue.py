@@ -33,7 +33,10 @@ def fan_out(session: Session, target: str, channel: str, sites: Collection[str],
         cursor = PushCursor(target=target, last_seq=0)
         session.add(cursor)
     entries = session.scalars(
-        select(OutboxEntry).where(OutboxEntry.seq > cursor.last_seq).order_by(OutboxEntry.seq).limit(FAN_OUT_BATCH)
+        select(OutboxEntry)
+        .where(OutboxEntry.seq > cursor.last_seq)
+        .order_by(OutboxEntry.seq)
+        .limit(FAN_OUT_BATCH)
     ).all()
     created = 0
     for entry in entries:

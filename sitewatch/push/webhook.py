@@ -7,8 +7,8 @@ import time
 import httpx
 
 from sitewatch.config.push import WebhookTarget
-from sitewatch.store.payload import encode_message as encode
 from sitewatch.push.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from sitewatch.store.payload import encode_message as encode
 
 USER_AGENT = "sitewatch-webhook/1"
 

@@ -13,11 +13,11 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sitewatch.push.backoff import retry_delay
-from sitewatch.store.payload import change_message
 from sitewatch.push.queue import RetryPolicy, due_deliveries, fan_out, mark_delivered, mark_failed
 from sitewatch.push.webhook import DeliveryFailed
 from sitewatch.store import Store, is_outage
 from sitewatch.store.models import OutboxEntry
+from sitewatch.store.payload import change_message
 from sitewatch.store.types import utc_now
 
 log = logging.getLogger("sitewatch.push")
@@ -81,8 +81,9 @@ class DeliveryWorker:
                 try:
                     self.sender.send(change_message(entry))
                 except DeliveryFailed as exc:
-                    delay = retry_delay(delivery.attempts + 1, self.policy.backoff_base_s, self.policy.backoff_cap_s,
-                                        self.rng)
+                    delay = retry_delay(
+                        delivery.attempts + 1, self.policy.backoff_base_s, self.policy.backoff_cap_s, self.rng
+                    )
                     mark_failed(delivery, str(exc), self.clock(), self.policy, delay)
                     session.commit()
                     result.failed += 1
@@ -110,7 +111,9 @@ class DeliveryWorker:
     # -- background thread -----------------------------------------------------
     def start(self, poll_s: float) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, args=(poll_s,), name=f"push-{self.target}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, args=(poll_s,), name=f"push-{self.target}", daemon=True
+        )
         self._thread.start()
 
     def _loop(self, poll_s: float) -> None:

@@ -1,10 +1,10 @@
 """The event store: SQLite (default) or PostgreSQL, evidence JPEGs on disk, and the push outbox.
 
-    from sitewatch.store import open_store
-    store = open_store("sqlite:///sitewatch.db")
-    store.apply(changes)            # idempotent upsert + snapshot + outbox, in one transaction
-    store.close_dangling(now)       # on start and on shutdown
-    store.close()
+from sitewatch.store import open_store
+store = open_store("sqlite:///sitewatch.db")
+store.apply(changes)            # idempotent upsert + snapshot + outbox, in one transaction
+store.close_dangling(now)       # on start and on shutdown
+store.close()
 """
 
 from __future__ import annotations

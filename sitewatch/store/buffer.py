@@ -51,7 +51,11 @@ class ChangeBuffer:
         seen_later: set[str] = set()
         kept: list[PendingChange] = []
         for change in reversed(self._items):
-            if change.kind is ChangeKind.UPDATED and change.event_id in seen_later and change.snapshot is None:
+            if (
+                change.kind is ChangeKind.UPDATED
+                and change.event_id in seen_later
+                and change.snapshot is None
+            ):
                 continue
             seen_later.add(change.event_id)
             kept.append(change)

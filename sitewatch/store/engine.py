@@ -23,7 +23,9 @@ def parse_url(url: str | URL) -> URL:
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError:
-        raise StoreUrlError("database URL is not valid (expected sqlite:///FILE or postgresql://USER@HOST/DB)") from None
+        raise StoreUrlError(
+            "database URL is not valid (expected sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")

@@ -54,16 +54,31 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(session: Session, role: Role, sites: list[str] | None = None, name: str | None = None,
-               actor: str = "cli") -> str:
+def create_key(
+    session: Session, role: Role, sites: list[str] | None = None, name: str | None = None, actor: str = "cli"
+) -> str:
     """Store a new key and return it in full: the only time it exists outside the caller's hands."""
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     site_list = sorted(set(sites or []))
-    session.add(ApiKey(id=key_id, secret_sha256=_digest(secret), role=str(role), sites=site_list, name=name,
-                       created_at=utc_now()))
-    record_audit(session, actor=actor, action="key.create", entity_type="api_key", entity_id=key_id,
-                 after={"role": str(role), "sites": site_list, "name": name})
+    session.add(
+        ApiKey(
+            id=key_id,
+            secret_sha256=_digest(secret),
+            role=str(role),
+            sites=site_list,
+            name=name,
+            created_at=utc_now(),
+        )
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="key.create",
+        entity_type="api_key",
+        entity_id=key_id,
+        after={"role": str(role), "sites": site_list, "name": name},
+    )
     return f"{PREFIX}_{key_id}_{secret}"
 
 

@@ -10,7 +10,7 @@ aggregate ``Event`` by site and, once assignments exist, by contractor.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -21,7 +21,7 @@ ID_LEN = 128  # site and camera ids come from config and pipelines; keep them bo
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict] = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
 
 class Site(Base):
@@ -72,7 +72,9 @@ class Event(Base):
     bbox_y2: Mapped[float]
     people: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16), index=True)  # open | closed
-    triage: Mapped[str] = mapped_column(String(24), default="new", index=True)  # new | acknowledged | false_positive
+    triage: Mapped[str] = mapped_column(
+        String(24), default="new", index=True
+    )  # new | acknowledged | false_positive
     triage_comment: Mapped[str | None] = mapped_column(Text)
     triaged_by: Mapped[str | None] = mapped_column(String(80))
     triaged_at: Mapped[datetime | None]

@@ -20,7 +20,14 @@ from sitewatch.store.buffer import ChangeBuffer
 from sitewatch.store.evidence_files import EvidenceFiles
 from sitewatch.store.models import Camera
 from sitewatch.store.types import utc_now
-from sitewatch.store.writer import PendingChange, Snapshot, add_outbox, ensure_site_and_camera, open_events, write_change
+from sitewatch.store.writer import (
+    PendingChange,
+    Snapshot,
+    add_outbox,
+    ensure_site_and_camera,
+    open_events,
+    write_change,
+)
 
 log = logging.getLogger("sitewatch.store")
 
@@ -70,8 +77,8 @@ class Store:
     # -- pipeline writes -----------------------------------------------------
     def apply(self, changes: Sequence[EventChange], site_id: str | None = None) -> None:
         """Store each change in order; while the database is down they wait in the bounded buffer."""
-        prepared = [PendingChange.from_change(c, site_id, self._write_snapshot(c)) for c in changes]
         with self._lock:
+            prepared = [PendingChange.from_change(c, site_id, self._write_snapshot(c)) for c in changes]
             self._buffer.extend(prepared)
             self._drain(force=False)
 
@@ -229,8 +236,12 @@ class Store:
                     if is_outage(exc):
                         raise
                     if attempt == 2:
-                        log.error("event %s change %s rejected by the database: %s", change.event_id, change.kind,
-                                  type(exc.orig).__name__)
+                        log.error(
+                            "event %s change %s rejected by the database: %s",
+                            change.event_id,
+                            change.kind,
+                            type(exc.orig).__name__,
+                        )
 
     def _mark_down(self, exc: DBAPIError) -> None:
         self._next_retry = time.monotonic() + self.retry_interval_s

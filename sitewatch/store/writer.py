@@ -48,7 +48,9 @@ class PendingChange:
     snapshot: Snapshot | None
 
     @classmethod
-    def from_change(cls, change: EventChange, site_id: str | None, snapshot: Snapshot | None) -> PendingChange:
+    def from_change(
+        cls, change: EventChange, site_id: str | None, snapshot: Snapshot | None
+    ) -> PendingChange:
         event = change.event
         return cls(
             kind=change.kind,

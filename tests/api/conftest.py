@@ -15,7 +15,9 @@ from sitewatch.store.keys import Role, create_key
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def make_change(kind="opened", source="gate", site_id="north", type_=EventType.NO_HELMET, start_s=0.0, end_s=2.0):
+def make_change(
+    kind="opened", source="gate", site_id="north", type_=EventType.NO_HELMET, start_s=0.0, end_s=2.0
+):
     start = T0 + timedelta(seconds=start_s)
     image = np.full((48, 64, 3), 120, np.uint8)
     evidence = Evidence(3, start, (4.0, 4.0, 30.0, 40.0), 0.75, image)
@@ -47,8 +49,14 @@ def seed(store) -> Seeded:
     changes = [
         make_change(source="gate", site_id="north", start_s=0),
         make_change(source="gate", site_id="north", start_s=3600, end_s=3700),
-        make_change("closed", source="crane", site_id="north", type_=EventType.OUT_OF_HOURS, start_s=86400,
-                    end_s=86500),
+        make_change(
+            "closed",
+            source="crane",
+            site_id="north",
+            type_=EventType.OUT_OF_HOURS,
+            start_s=86400,
+            end_s=86500,
+        ),
         make_change(source="yard", site_id="south", start_s=7200, end_s=7300),
         make_change("closed", source="yard", site_id="south", start_s=90000, end_s=90100),
     ]

@@ -11,7 +11,9 @@ def test_cameras_show_status_last_frame_and_open_events(client, store, seeded, a
     store.record_camera_status("gate", "online", datetime(2026, 3, 3, 8, 0, tzinfo=UTC))
     cameras = {c["id"]: c for c in client.get("/api/v1/cameras", headers=as_key("viewer")).json()}
     assert set(cameras) == {"gate", "crane", "yard"}
-    assert cameras["gate"]["status"] == "online" and cameras["gate"]["last_frame_at"] == "2026-03-03T08:00:00Z"
+    assert (
+        cameras["gate"]["status"] == "online" and cameras["gate"]["last_frame_at"] == "2026-03-03T08:00:00Z"
+    )
     assert cameras["gate"]["open_events"] == 2 and cameras["crane"]["open_events"] == 0
     assert cameras["yard"]["status"] == "unknown" and cameras["yard"]["last_frame_at"] is None
     assert cameras["crane"]["last_event_at"] == "2026-03-03T09:00:00Z"
@@ -30,8 +32,9 @@ def test_stats_count_per_day_site_camera_type(client, seeded, as_key):
 
 
 def test_stats_leave_out_false_positives_unless_asked(client, seeded, as_key):
-    client.patch(f"/api/v1/events/{seeded.north_event}", json={"triage": "false_positive"},
-                 headers=as_key("operator"))
+    client.patch(
+        f"/api/v1/events/{seeded.north_event}", json={"triage": "false_positive"}, headers=as_key("operator")
+    )
     assert client.get("/api/v1/stats", params=RANGE, headers=as_key("viewer")).json()["total"] == 4
     params = {**RANGE, "include_false_positives": "true"}
     assert client.get("/api/v1/stats", params=params, headers=as_key("viewer")).json()["total"] == 5
@@ -39,8 +42,10 @@ def test_stats_leave_out_false_positives_unless_asked(client, seeded, as_key):
 
 @pytest.mark.parametrize(
     "params",
-    [{"from": "2026-03-04T00:00:00Z", "to": "2026-03-02T00:00:00Z"}, {"from": "1900-01-01T00:00:00Z",
-                                                                    "to": "2026-01-01T00:00:00Z"}],
+    [
+        {"from": "2026-03-04T00:00:00Z", "to": "2026-03-02T00:00:00Z"},
+        {"from": "1900-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+    ],
 )
 def test_stats_refuse_bad_ranges(client, as_key, params):
     response = client.get("/api/v1/stats", params=params, headers=as_key("viewer"))

@@ -22,8 +22,16 @@ def _free_port() -> int:
 
 def test_sitewatch_api_serves_health_and_refuses_without_key(tmp_path):
     port = _free_port()
-    command = [sys.executable, "-c", "from sitewatch.cli import main; main()", "api",
-               "--db", f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-c",
+        "from sitewatch.cli import main; main()",
+        "api",
+        "--db",
+        f"sqlite:///{tmp_path / 'served.db'}",
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"

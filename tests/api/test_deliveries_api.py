@@ -12,9 +12,18 @@ def _add(store, event_id: str, status: str, site: str = "north") -> int:
     with store.session() as session, session.begin():
         # one delivery per outbox entry and target: take the next seq not yet used
         seq = (session.scalar(select(func.max(Delivery.outbox_seq))) or 0) + 1
-        delivery = Delivery(target="webhook:inspectorate", channel="webhook", outbox_seq=seq, event_id=event_id,
-                            site_id=site, status=status, attempts=7, next_attempt_at=utc_now(),
-                            age_from=utc_now(), last_error="HTTP 503")
+        delivery = Delivery(
+            target="webhook:inspectorate",
+            channel="webhook",
+            outbox_seq=seq,
+            event_id=event_id,
+            site_id=site,
+            status=status,
+            attempts=7,
+            next_attempt_at=utc_now(),
+            age_from=utc_now(),
+            last_error="HTTP 503",
+        )
         session.add(delivery)
         session.flush()
         return delivery.id

@@ -68,7 +68,11 @@ def test_bad_parameters_get_the_one_error_shape(client, seeded, as_key, params, 
 
 def test_get_one_and_unknown(client, seeded, as_key):
     event = client.get(f"/api/v1/events/{seeded.south_event}", headers=as_key("viewer")).json()
-    assert event["site_id"] == "south" and event["camera_id"] == "yard" and event["bbox"] == [4.0, 4.0, 30.0, 40.0]
+    assert (
+        event["site_id"] == "south"
+        and event["camera_id"] == "yard"
+        and event["bbox"] == [4.0, 4.0, 30.0, 40.0]
+    )
     missing = client.get("/api/v1/events/00000000-0000-0000-0000-000000000000", headers=as_key("viewer"))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert client.get("/api/v1/nowhere", headers=as_key("viewer")).json()["error"]["code"] == "not_found"
@@ -92,17 +96,27 @@ def test_triage_is_stored_audited_and_pushed(client, store, seeded, as_key, keys
     assert event["triaged_by"] == keys["operator"].split("_")[1]
     with store.session() as session:
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "event.triage")).one()
-        assert audit.entity_id == seeded.north_event and audit.before == {"triage": "new", "triage_comment": None}
+        assert audit.entity_id == seeded.north_event and audit.before == {
+            "triage": "new",
+            "triage_comment": None,
+        }
         assert audit.actor == f"key:{keys['operator'].split('_')[1]}"
         last = session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq.desc())).first()
         assert last.kind == "triaged" and last.payload["triage"] == "false_positive"
-    trail = client.get("/api/v1/audit", params={"entity_id": seeded.north_event}, headers=as_key("admin")).json()
+    trail = client.get(
+        "/api/v1/audit", params={"entity_id": seeded.north_event}, headers=as_key("admin")
+    ).json()
     assert [a["action"] for a in trail] == ["event.triage"]
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"triage": "deleted"}, {"comment": "no state"}, {"triage": "new", "extra": 1}, {"triage": "new", "comment": "x" * 2001}],
+    [
+        {"triage": "deleted"},
+        {"comment": "no state"},
+        {"triage": "new", "extra": 1},
+        {"triage": "new", "comment": "x" * 2001},
+    ],
 )
 def test_bad_triage_bodies(client, seeded, as_key, body):
     response = client.patch(f"/api/v1/events/{seeded.north_event}", json=body, headers=as_key("operator"))

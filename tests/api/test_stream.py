@@ -22,7 +22,9 @@ def server(store):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -54,8 +56,13 @@ def _frames(response, count: int) -> list[dict]:
 
 
 def _open(base: str, key: str, **kwargs):
-    return httpx.stream("GET", f"{base}/api/v1/events/stream", headers={"X-API-Key": key, **kwargs.pop("headers", {})},
-                        timeout=httpx.Timeout(10.0), **kwargs)
+    return httpx.stream(
+        "GET",
+        f"{base}/api/v1/events/stream",
+        headers={"X-API-Key": key, **kwargs.pop("headers", {})},
+        timeout=httpx.Timeout(10.0),
+        **kwargs,
+    )
 
 
 def test_stream_replays_from_a_seq_and_resumes(server, seeded, keys):

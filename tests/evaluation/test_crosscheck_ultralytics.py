@@ -137,8 +137,10 @@ def _subset_dataset(tmp_path: Path) -> Path:
         if label.exists():
             shutil.copyfile(label, tmp_path / "test" / "labels" / label.name)
     data_yaml = tmp_path / "data.yaml"
+    # Ultralytics insists on train and val keys even to evaluate the test split.
     data_yaml.write_text(
-        f"path: {tmp_path}\ntest: test/images\nnames:\n  0: head\n  1: helmet\n  2: person\n"
+        f"path: {tmp_path}\ntrain: test/images\nval: test/images\ntest: test/images\n"
+        "names:\n  0: head\n  1: helmet\n  2: person\n"
     )
     return data_yaml
 

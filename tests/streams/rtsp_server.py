@@ -4,10 +4,11 @@ Runs under the system Python (``/usr/bin/python3``), which has the GObject
 bindings; the project's virtual environment does not need them. Each mount is
 given on the command line as ``PATH=PATTERN:WIDTHxHEIGHT[@FPS]``:
 
-    /usr/bin/python3 rtsp_server.py --port 0 --mount /cam1=ball:320x240 --mount /still=smpte:320x240
+    /usr/bin/python3 rtsp_server.py --port 0 --mount /cam1=ball:320x240 --mount /still=smpte75:320x240
 
-``PATTERN`` is a ``videotestsrc`` pattern: ``ball`` moves, ``smpte`` and
-``black`` never change (a frozen camera). With ``--auth USER:PASSWORD`` every
+``PATTERN`` is a ``videotestsrc`` pattern: ``ball`` moves, ``smpte75`` and
+``black`` never change (a frozen camera; not ``smpte``, which has a patch of
+moving noise). With ``--auth USER:PASSWORD`` every
 mount asks for that user and password (HTTP basic; a client must first be
 refused with 401 before FFmpeg sends credentials, so the server cannot mix
 open and protected mounts). With port 0 the system picks a free port. Once listening the server prints

@@ -6,9 +6,13 @@ from sitewatch.store.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("sitewatch migrations run through sitewatch.store.engine.migrate(), not the alembic CLI")
+    raise RuntimeError(
+        "sitewatch migrations run through sitewatch.store.engine.migrate(), not the alembic CLI"
+    )
 
 # render_as_batch lets later migrations alter columns on SQLite (which rebuilds the table).
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True)
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+)
 with context.begin_transaction():
     context.run_migrations()

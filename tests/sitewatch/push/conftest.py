@@ -89,11 +89,15 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver.fail_with or 204
                 receiver.received.append(
-                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "status": status}
+                    {
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                        "status": status,
+                    }
                 )
                 self.send_response(status)
                 self.end_headers()
@@ -102,6 +106,8 @@ class WebhookReceiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -132,8 +138,9 @@ class Mosquitto:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [self.binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

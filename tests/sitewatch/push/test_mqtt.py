@@ -60,7 +60,9 @@ def _worker(store, port: int, clock) -> DeliveryWorker:
 
 
 def test_events_are_published_per_site_and_camera(store, mosquitto, subscriber, clock, change_factory):
-    store.apply([change_factory(source="gate", site_id="north"), change_factory(source="crane/2", site_id="south")])
+    store.apply(
+        [change_factory(source="gate", site_id="north"), change_factory(source="crane/2", site_id="south")]
+    )
     store.apply([change_factory("closed", source="gate", site_id="north", end_s=6)])
     worker = _worker(store, mosquitto.port, clock)
     try:
@@ -102,7 +104,9 @@ def test_broker_down_then_up_delivers_everything(store, mosquitto, clock, change
         worker.stop()
 
 
-@pytest.mark.parametrize(("value", "level"), [("gate", "gate"), ("a/b", "a_b"), ("+", "_"), ("#x", "_x"), ("", "_")])
+@pytest.mark.parametrize(
+    ("value", "level"), [("gate", "gate"), ("a/b", "a_b"), ("+", "_"), ("#x", "_x"), ("", "_")]
+)
 def test_ids_cannot_change_the_topic_shape(value, level):
     assert topic_level(value) == level
     assert topic_for("sw", value, value).count("/") == 5

@@ -10,12 +10,14 @@ from sitewatch.push import PushService, verify
 
 def test_service_from_settings_delivers_in_the_background(store, receiver, change_factory):
     receiver.start()
-    settings = PushSettings.model_validate({
-        "webhooks": {
-            "poll_s": 0.05,
-            "targets": [{"name": "inspectorate", "url": receiver.url, "secret": "s" * 24}],
+    settings = PushSettings.model_validate(
+        {
+            "webhooks": {
+                "poll_s": 0.05,
+                "targets": [{"name": "inspectorate", "url": receiver.url, "secret": "s" * 24}],
+            }
         }
-    })
+    )
     service = PushService.from_settings(store, settings)
     service.start()
     try:
@@ -30,4 +32,6 @@ def test_service_from_settings_delivers_in_the_background(store, receiver, chang
     assert len(accepted) == 2
     for request in accepted:
         headers = request["headers"]
-        assert verify("s" * 24, headers["x-sitewatch-signature"], headers["x-sitewatch-timestamp"], request["body"])
+        assert verify(
+            "s" * 24, headers["x-sitewatch-signature"], headers["x-sitewatch-timestamp"], request["body"]
+        )

@@ -9,6 +9,7 @@ import shutil
 import socket
 import stat
 import tempfile
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,7 @@ def change_factory():
 
 # -- PostgreSQL -----------------------------------------------------------------
 
+
 def _pg_ctl() -> str | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
     return candidates[-1] if candidates else shutil.which("pg_ctl")
@@ -85,8 +87,9 @@ class PgServer:
         import psycopg
 
         name = f"sw_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(host=self.host, port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=self.host, port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return name
 
@@ -97,20 +100,23 @@ class PgServer:
         self.executor.start()
         self.wait_until_accepting()
 
-    def wait_until_accepting(self, attempts: int = 200) -> None:
+    def wait_until_accepting(self, within_s: float = 60.0) -> None:
         # pg_ctl returns once the postmaster is up; connections may still be refused for a moment
-        import time
-
         import psycopg
 
-        for _ in range(attempts):
+        deadline = time.monotonic() + within_s
+        while True:
             try:
-                psycopg.connect(host=self.host, port=self.port, user="postgres", dbname="postgres",
-                                connect_timeout=2).close()
+                psycopg.connect(
+                    host=self.host, port=self.port, user="postgres", dbname="postgres", connect_timeout=2
+                ).close()
                 return
             except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"PostgreSQL did not accept connections within {within_s:.0f} s"
+                    ) from None
                 time.sleep(0.05)
-        raise RuntimeError("PostgreSQL did not accept connections after a restart")
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +141,8 @@ def pg_server():
         base.chmod(0o755)
         wrapper = base / "pg_ctl"
         wrapper.write_text(
-            f'#!/bin/sh\nexec {setpriv} --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups {pg_ctl} "$@"\n'
+            f"#!/bin/sh\nexec {setpriv} --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups "
+            f'{pg_ctl} "$@"\n'
         )
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         executable = str(wrapper)
@@ -152,8 +159,10 @@ def pg_server():
         timeout=60,
     )
     executor.start()
+    server = PgServer(executor, base)
     try:
-        yield PgServer(executor, base)
+        server.wait_until_accepting()
+        yield server
     finally:
         try:
             executor.stop()

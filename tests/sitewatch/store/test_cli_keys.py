@@ -27,9 +27,13 @@ def test_keys_create_prints_the_key_alone_on_the_last_line(tmp_path):
 
 
 def test_keys_create_with_a_bad_role_or_url_is_a_user_error(tmp_path):
-    bad_role = CliRunner().invoke(app, ["keys", "create", "--db", f"sqlite:///{tmp_path}/x.db", "--role", "root"])
+    bad_role = CliRunner().invoke(
+        app, ["keys", "create", "--db", f"sqlite:///{tmp_path}/x.db", "--role", "root"]
+    )
     assert bad_role.exit_code == 2
-    bad_url = CliRunner().invoke(app, ["keys", "create", "--db", "mysql://u:topsecret@h/db", "--role", "viewer"])
+    bad_url = CliRunner().invoke(
+        app, ["keys", "create", "--db", "mysql://u:topsecret@h/db", "--role", "viewer"]
+    )
     assert bad_url.exit_code == 2
     assert "error:" in bad_url.output and "topsecret" not in bad_url.output
     assert "Traceback" not in bad_url.output

@@ -17,7 +17,9 @@ def test_write_and_read(tmp_path):
     assert files.path_for(evidence_id).is_relative_to(tmp_path)
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "/etc/passwd", "a" * 36, "", "..", str(uuid.uuid4()).upper()])
+@pytest.mark.parametrize(
+    "bad", ["../../etc/passwd", "/etc/passwd", "a" * 36, "", "..", str(uuid.uuid4()).upper()]
+)
 def test_anything_but_a_canonical_uuid_is_refused(tmp_path, bad):
     files = EvidenceFiles(tmp_path)
     with pytest.raises(ValueError):

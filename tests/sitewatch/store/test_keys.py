@@ -31,14 +31,17 @@ def test_key_round_trip_stores_only_a_hash(sqlite_store):
         assert audit.action == "key.create" and secret not in str(audit.after)
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda k: k + "x",
-    lambda k: k[:-1],
-    lambda k: k.replace("sw_", "xx_", 1),
-    lambda k: "sw__" + k.split("_", 2)[2],
-    lambda k: "",
-    lambda k: "sw_" + "0" * 40 + "_abc",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda k: k + "x",
+        lambda k: k[:-1],
+        lambda k: k.replace("sw_", "xx_", 1),
+        lambda k: "sw__" + k.split("_", 2)[2],
+        lambda k: "",
+        lambda k: "sw_" + "0" * 40 + "_abc",
+    ],
+)
 def test_wrong_keys_are_refused(sqlite_store, mangle):
     with sqlite_store.session() as session, session.begin():
         key = create_key(session, Role.ADMIN)
@@ -57,12 +60,15 @@ def test_revoked_key_is_refused(sqlite_store):
         assert verify_key(session, key) is None
 
 
-@pytest.mark.parametrize(("role", "minimum", "allowed"), [
-    (Role.VIEWER, Role.VIEWER, True),
-    (Role.VIEWER, Role.OPERATOR, False),
-    (Role.OPERATOR, Role.VIEWER, True),
-    (Role.OPERATOR, Role.ADMIN, False),
-    (Role.ADMIN, Role.OPERATOR, True),
-])
+@pytest.mark.parametrize(
+    ("role", "minimum", "allowed"),
+    [
+        (Role.VIEWER, Role.VIEWER, True),
+        (Role.VIEWER, Role.OPERATOR, False),
+        (Role.OPERATOR, Role.VIEWER, True),
+        (Role.OPERATOR, Role.ADMIN, False),
+        (Role.ADMIN, Role.OPERATOR, True),
+    ],
+)
 def test_role_order(role, minimum, allowed):
     assert role.at_least(minimum) is allowed

@@ -25,7 +25,7 @@ def _changes(change_factory, cameras: range) -> list:
 
 def test_no_event_is_lost_while_postgres_is_down(pg_server, tmp_path, caplog, change_factory):
     store = open_store(pg_server.url(pg_server.create_database()), tmp_path / "ev", retry_interval_s=0)
-    before = _changes(change_factory, range(0, 3))
+    before = _changes(change_factory, range(3))
     during = _changes(change_factory, range(3, 13))
     try:
         store.apply(before)

@@ -8,10 +8,16 @@ from sitewatch.store.models import Camera, Site
 
 
 def test_sync_config_upserts_sites_and_cameras(tmp_path):
-    settings = Settings.model_validate({
-        "sites": [{"id": "north", "name": "North tower", "timezone": "Europe/Berlin", "contractor": "Acme Bau"}],
-        "cameras": [{"id": "gate", "site": "north", "name": "Gate", "url": "rtsp://user:pw@10.0.0.5/stream"}],
-    })
+    settings = Settings.model_validate(
+        {
+            "sites": [
+                {"id": "north", "name": "North tower", "timezone": "Europe/Berlin", "contractor": "Acme Bau"}
+            ],
+            "cameras": [
+                {"id": "gate", "site": "north", "name": "Gate", "url": "rtsp://user:pw@10.0.0.5/stream"}
+            ],
+        }
+    )
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     try:
         assert store.sync_config(settings) == (1, 1)

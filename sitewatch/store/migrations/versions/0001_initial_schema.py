@@ -145,5 +145,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_log", "api_keys", "deliveries", "push_cursors", "outbox", "evidence", "events", "cameras", "sites"):
+    for table in (
+        "audit_log",
+        "api_keys",
+        "deliveries",
+        "push_cursors",
+        "outbox",
+        "evidence",
+        "events",
+        "cameras",
+        "sites",
+    ):
         op.drop_table(table)
