@@ -21,18 +21,29 @@ Faults it handles, and the state it reports (one log line per change on the
 - a new resolution after a reconnect: frames of the new size simply flow
   (logged once); nothing here assumes a fixed size.
 
+A local video file given as the URL (a path or ``file://``) plays as a live
+camera would: paced at the file's own frame rate and looped at its end, with
+frame timestamps taken from the wall clock (for demos and soak tests; batch
+scoring of recordings uses ``VideoFileSource``).
+
 The URL is held as a ``SecretStr`` and appears in logs, reasons and stats
 only in redacted form.
 
 The reader thread may be stuck inside OpenCV for up to
 ``settings.longest_block_s``; ``close()`` waits that long at most and never
 leaks a capture: the thread releases it on its way out.
+
+OpenCV opens one stream at a time per process (a global lock around FFmpeg's
+open): a camera that hangs during the open delays other cameras' (re)connects
+by up to ``open_timeout_s``, though cameras already streaming are unaffected.
+Backoff keeps a dead camera from holding that lock often.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -56,6 +67,8 @@ log = logging.getLogger("sitewatch.streams")
 StateCallback = Callable[[StateChange], None]
 _FAILURES = (SourceState.OFFLINE, SourceState.STALLED)
 _FPS_SMOOTHING = 0.1  # weight of the newest frame interval in the rate estimate
+_NETWORK_URL = re.compile(r"^(?!file:)[A-Za-z][A-Za-z0-9+.-]*://")
+_LOOP = (SourceState.STREAMING, "end of file: playing it again")
 
 
 class CameraReader:
@@ -86,7 +99,11 @@ class CameraReader:
         self._clock = clock
         self._slot = LatestFrameSlot(ready)
         self._backoff = Backoff(
-            settings.backoff_base_s, settings.backoff_cap_s, settings.backoff_jitter, settings.healthy_reset_s, rng
+            settings.backoff_base_s,
+            settings.backoff_cap_s,
+            settings.backoff_jitter,
+            settings.healthy_reset_s,
+            rng,
         )
         self._sampler = RateSampler(fps)
         self._frozen_check = FrozenDetector(settings.frozen_after_s, settings.frozen_min_change)
@@ -104,9 +121,13 @@ class CameraReader:
         self._last_frame_at: datetime | None = None
         self._interval_s: float | None = None
         self._size: tuple[int, int] | None = None
+        self._is_file = not _NETWORK_URL.match(self._url.get_secret_value())
+        self._looping = False  # reopening a file at its end: no state change, no reconnect
 
     @classmethod
-    def for_camera(cls, camera: CameraSettings, settings: StreamSettings = StreamSettings(), **kwargs) -> CameraReader:
+    def for_camera(
+        cls, camera: CameraSettings, settings: StreamSettings = StreamSettings(), **kwargs
+    ) -> CameraReader:
         return cls(camera.id, camera.url, camera.fps, settings, **kwargs)
 
     def __repr__(self) -> str:
@@ -117,12 +138,13 @@ class CameraReader:
         """Start the reader thread (once; later calls do nothing)."""
         with self._lock:
             if self._thread is None and not self._stop.is_set():
-                self._thread = threading.Thread(target=self._run, name=f"camera-{self.source_id}", daemon=True)
+                name = f"camera-{self.source_id}"
+                self._thread = threading.Thread(target=self._run, name=name, daemon=True)
                 self._thread.start()
         return self
 
     def read(self, timeout: float | None = None) -> Frame | None:
-        """The newest sampled frame not yet taken, waiting up to ``timeout`` s; None if none came or closed."""
+        """The newest sampled frame not yet taken, waiting up to ``timeout`` s; None if none came."""
         self.start()
         return self._slot.take(timeout)
 
@@ -184,8 +206,10 @@ class CameraReader:
             return True
         thread.join(self.settings.longest_block_s + 1.0 if timeout is None else timeout)
         if thread.is_alive():
-            log.warning("camera %s: reader still inside OpenCV after close(); it exits when that call returns",
-                        self.source_id)
+            log.warning(
+                "camera %s: reader still inside OpenCV after close(); it exits when that call returns",
+                self.source_id,
+            )
             return False
         return True
 
@@ -202,10 +226,14 @@ class CameraReader:
                 try:
                     failure = self._connect_and_stream()
                 except Exception as exc:  # a bug or a cv2.error: report it and keep the camera alive
-                    failure = (SourceState.OFFLINE, f"reader error: {type(exc).__name__}: {self._scrub(str(exc))}")
+                    reason = f"reader error: {type(exc).__name__}: {self._scrub(str(exc))}"
+                    failure = (SourceState.OFFLINE, reason)
                     log.error("camera %s: %s", self.source_id, failure[1])
                 if failure is None or self._stop.is_set():
                     break
+                self._looping = failure is _LOOP
+                if self._looping:
+                    continue
                 delay = self._backoff.failed(self._clock())
                 self._set_state(*failure, retry_in_s=delay)
                 if self._stop.wait(delay):
@@ -216,7 +244,8 @@ class CameraReader:
 
     def _connect_and_stream(self) -> tuple[SourceState, str] | None:
         """One connection: None when stopped, else the state and reason it failed with."""
-        self._set_state(SourceState.CONNECTING, "opening the stream")
+        if not self._looping:
+            self._set_state(SourceState.CONNECTING, "opening the stream")
         try:
             capture = open_capture(self._url.get_secret_value(), self.settings.open_timeout_s,
                                    self.settings.stale_after_s)
@@ -229,16 +258,26 @@ class CameraReader:
 
     def _stream(self, capture: cv2.VideoCapture) -> tuple[SourceState, str] | None:
         self._sampler.restart()
-        self._frozen_check.restart()
+        if not self._looping:
+            self._frozen_check.restart()
         last_frame = self._clock()
         first = True
+        pace = self._file_pacer(capture) if self._is_file else None
         while not self._stop.is_set():
+            if pace is not None and self._stop.wait(pace()):
+                return None
             # grab() decodes; retrieve() (colour conversion, copy) only for sampled frames.
+            started = self._clock()
             ok = capture.grab()
             now = self._clock()
             if self._stop.is_set():
                 return None
-            if not ok:
+            if not ok and pace is not None and not first:
+                return _LOOP
+            # A grab that blocked for the whole read timeout timed out, even if it
+            # "succeeded": after a timeout OpenCV hands out the frames still held in
+            # the decoder, one per further timeout, before it reports failure.
+            if not ok or now - started >= self.settings.stale_after_s:
                 silent = now - last_frame
                 if silent >= self.settings.stale_after_s:
                     return SourceState.STALLED, f"no frame for {silent:.0f} s"
@@ -272,8 +311,10 @@ class CameraReader:
         return None
 
     def _streaming_started(self, now: float) -> None:
-        self._interval_s = None
         self._backoff.healthy(now)
+        if self._looping:
+            return
+        self._interval_s = None
         with self._lock:
             if self._has_streamed:
                 self._reconnects += 1
@@ -294,11 +335,30 @@ class CameraReader:
             return SourceState.STALLED, f"{FROZEN}: picture unchanged for {self.settings.frozen_after_s:g} s"
         return None
 
+    def _file_pacer(self, capture: cv2.VideoCapture) -> Callable[[], float]:
+        """For a file: a function giving the seconds to wait before the next frame is due."""
+        rate = capture.get(cv2.CAP_PROP_FPS)
+        period = 1.0 / rate if 0 < rate < 1000 else 0.04
+        next_at: float | None = None
+
+        def wait_s() -> float:
+            nonlocal next_at
+            now = self._clock()
+            if next_at is None or now - next_at > period:
+                next_at = now  # the first frame, or fell behind: carry on from now instead of racing
+            delay = max(0.0, next_at - now)
+            next_at += period
+            return delay
+
+        return wait_s
+
     def _note_size(self, image) -> None:
         size = (int(image.shape[1]), int(image.shape[0]))
         if size != self._size:
             if self._size is not None:
-                log.info("camera %s: resolution changed from %dx%d to %dx%d", self.source_id, *self._size, *size)
+                log.info(
+                    "camera %s: resolution changed from %dx%d to %dx%d", self.source_id, *self._size, *size
+                )
             with self._lock:
                 self._size = size
 

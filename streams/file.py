@@ -146,8 +146,10 @@ class VideoFileSource:
 
     def stats(self) -> SourceStats:
         if self._ended or self._stop.is_set():
-            reason = "decoding failed" if self._error is not None else "end of file" if self._ended else "closed"
             state = SourceState.CLOSED
+            reason = "closed"
+            if self._ended:
+                reason = "decoding failed" if self._error is not None else "end of file"
         elif self._thread is None:
             state, reason = SourceState.CONNECTING, "not started"
         else:
@@ -165,7 +167,9 @@ class VideoFileSource:
             drops=0,
             reconnects=0,
             failed_frames=self.failed_frames,
-            last_frame_at=self.timestamp_of(self._last_index).astimezone(UTC) if self._last_index >= 0 else None,
+            last_frame_at=(
+                self.timestamp_of(self._last_index).astimezone(UTC) if self._last_index >= 0 else None
+            ),
             fps=self.info.fps,
             sample_fps=None,
             width=self.info.width,

@@ -41,7 +41,7 @@ class FrozenDetector:
         self._since: float | None = None  # when the picture last changed (or the watch restarted)
 
     def update(self, image: np.ndarray, now: float) -> bool:
-        """Look at a new frame taken at ``now`` (monotonic s); True when its picture differs from the reference."""
+        """Look at a frame taken at ``now`` (monotonic s); True when it differs from the reference picture."""
         thumb = thumbnail(image)
         changed = self._reference is None or int(np.abs(thumb - self._reference).max()) > self.min_change
         if changed:
@@ -55,7 +55,9 @@ class FrozenDetector:
         return 0.0 if self._since is None else max(0.0, now - self._since)
 
     def is_frozen(self, now: float) -> bool:
-        return self.frozen_after_s > 0 and self._since is not None and now - self._since >= self.frozen_after_s
+        if self.frozen_after_s <= 0 or self._since is None:
+            return False
+        return now - self._since >= self.frozen_after_s
 
     def restart(self) -> None:
         """Start timing afresh (after a reconnect) but keep the reference picture."""

@@ -41,7 +41,7 @@ class LatestFrameSlot:
         return dropped
 
     def take(self, timeout: float | None = 0.0) -> Frame | None:
-        """The newest untaken frame, waiting up to ``timeout`` s (None: until one comes or the slot closes)."""
+        """The newest untaken frame, waiting up to ``timeout`` s; None waits until one comes or it closes."""
         with self._cond:
             if self._frame is None and timeout != 0:
                 self._cond.wait_for(lambda: self._frame is not None or self._closed, timeout)

@@ -25,16 +25,20 @@ if TYPE_CHECKING:
     from sitewatch.evaluation.coco import DetectionMetrics
 
 
-def _load_detector(model: Path, input_size: int | None, conf: float, iou: float, threads: int):
+def _load_detector(
+    model: Path, input_size: int | None, conf: float, iou: float, threads: int, multi_label: bool
+):
     from sitewatch.detector import ModelError, OnnxDetector
+    from sitewatch.evaluation.multilabel import MultiLabelDetector
 
     try:
         # Tiling stays off: the images are labelled at their own scale, as Ultralytics val sees them.
-        return OnnxDetector(
+        detector = OnnxDetector(
             model, input_size=input_size, confidence=conf, iou=iou, threads=threads, tiles="off"
         )
     except (ModelError, ValueError) as exc:
         raise UserError(str(exc)) from None
+    return MultiLabelDetector(detector) if multi_label else detector
 
 
 @contextmanager
@@ -98,12 +102,22 @@ def eval_images(
     ] = EVAL_CONFIDENCE,
     iou: Annotated[float, typer.Option(min=0.0, max=1.0, help="NMS IoU threshold.")] = EVAL_NMS_IOU,
     max_det: Annotated[int, typer.Option(min=1, help="Predictions per image that count.")] = DEFAULT_MAX_DET,
+    multi_label: Annotated[
+        bool,
+        typer.Option(
+            "--multi-label/--single-label",
+            help="Keep every class above --conf per box, as Ultralytics val does (default), "
+            "or only the best class, as the live pipeline does.",
+        ),
+    ] = True,
     threads: Annotated[int, typer.Option(min=1, help="ONNX Runtime threads.")] = 2,
 ) -> None:
     """COCO-style mAP50, mAP50-95, precision and recall of the detector on one split of a YOLO data set.
 
     Precision and recall are taken at IoU 0.5 and at the confidence threshold
-    that maximises the mean F1 over classes (as Ultralytics reports them).
+    that maximises the mean F1 over classes (as Ultralytics reports them). By
+    default every class above --conf counts per box (multi-label, as Ultralytics
+    val); --single-label scores what the live pipeline keeps, the best class.
     """
     from sitewatch.evaluation.images import evaluate_images
     from sitewatch.evaluation.yolo_dataset import DatasetError, load_split
@@ -116,7 +130,7 @@ def eval_images(
         dataset = load_split(data, split)
     except DatasetError as exc:
         raise UserError(str(exc)) from None
-    detector = _load_detector(model, input_size, conf, iou, threads)
+    detector = _load_detector(model, input_size, conf, iou, threads, multi_label)
     show_progress = sys.stderr.isatty()  # the bar goes to stderr, so --json output stays clean
     try:
         with _progress(show_progress, f"{model.name} on {dataset.split}") as on_progress:

@@ -13,13 +13,18 @@ from sitewatch.config.base import Section
 
 class StreamSettings(Section):
     open_timeout_s: float = Field(
-        10.0, gt=0, le=120, description="longest wait to connect to a camera and receive its stream header"
+        10.0,
+        gt=0,
+        le=120,
+        description="longest wait to connect to a camera and receive its stream header (OpenCV opens one "
+        "stream at a time, so a camera that hangs here delays the others' reconnects by as much)",
     )
     stale_after_s: float = Field(
         10.0,
         gt=0,
         le=600,
-        description="no frame for this long: the camera is 'stalled' and reconnected (the most one read may block)",
+        description="no frame for this long: the camera is 'stalled' and reconnected "
+        "(also the longest one read may block)",
     )
     frozen_after_s: float = Field(
         120.0,
@@ -43,7 +48,8 @@ class StreamSettings(Section):
         0.3,
         ge=0,
         le=1,
-        description="fraction of each wait drawn at random, so cameras behind one NVR do not retry in lockstep",
+        description="fraction of each wait drawn at random, so cameras behind one NVR do not retry "
+        "in lockstep",
     )
     healthy_reset_s: float = Field(
         30.0,
@@ -56,7 +62,8 @@ class StreamSettings(Section):
     def _cap_not_below_base(self) -> "StreamSettings":
         if self.backoff_cap_s < self.backoff_base_s:
             raise ValueError(
-                f"backoff_cap_s ({self.backoff_cap_s:g}) must not be below backoff_base_s ({self.backoff_base_s:g})"
+                f"backoff_cap_s ({self.backoff_cap_s:g}) must not be below "
+                f"backoff_base_s ({self.backoff_base_s:g})"
             )
         return self
 

@@ -2,9 +2,10 @@
 
 ``rtsp_servers(*mounts, auth=None, start=True)`` makes a server (killed at the
 end of the test). ``kill()`` and ``start()`` simulate a camera or NVR going
-away and coming back on the same port, ``pause()``/``resume()`` one that hangs; ``start(mounts)`` can change what a
-mount serves (e.g. its resolution). ``start=False`` only reserves a port: a
-camera pointed there is offline until the server is started.
+away and coming back on the same port, ``pause()``/``resume()`` one that
+hangs; ``start(mounts)`` can change what a mount serves (e.g. its
+resolution). ``start=False`` only reserves a port: a camera pointed there is
+offline until the server is started.
 
 The tests are skipped when the system Python lacks the GStreamer RTSP server
 (see ``scripts/system-deps.txt`` for the Debian packages).
@@ -42,7 +43,7 @@ def rtsp_server_missing() -> str | None:
         return f"{SYSTEM_PYTHON} not found (the RTSP test server runs under the system Python)"
     except subprocess.CalledProcessError as exc:
         last = (exc.stderr.strip().splitlines() or ["?"])[-1]
-        return f"GStreamer RTSP server not usable from {SYSTEM_PYTHON} ({last}); install scripts/system-deps.txt"
+        return f"GStreamer RTSP server not usable from {SYSTEM_PYTHON} ({last}); see scripts/system-deps.txt"
     except subprocess.TimeoutExpired:
         return "probing the GStreamer RTSP server timed out"
     return None
@@ -75,7 +76,7 @@ class RtspServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, mounts: list[str] | None = None) -> RtspServer:
-        """Start serving (on the same port as before, if there was one) and wait until it accepts connections."""
+        """Serve (on the same port as before, if there was one); return once it accepts connections."""
         assert not self.running, "kill() the server before starting it again"
         if mounts is not None:
             self.mounts = mounts

@@ -14,7 +14,7 @@ from sitewatch.streams.capture import StreamOpenError, diagnose_open_failure, op
     [
         ("rtsp://admin:hunter22@10.0.0.5/ch1", "cannot open rtsp://admin:hunter22@10.0.0.5/ch1 (401)",
          "cannot open rtsp://***@10.0.0.5/ch1 (401)"),
-        ("rtsp://admin:hunter22@10.0.0.5/ch1", "auth failed for admin with hunter22", "auth failed for *** with ***"),
+        ("rtsp://admin:hunter22@10.0.0.5/ch1", "auth failed: admin, hunter22", "auth failed: ***, ***"),
         ("rtsp://op:p%40ss@cam/x", "bad password p@ss", "bad password ***"),  # percent-decoded too
         ("http://cam/video.cgi?user=bob&pwd=zz9x&res=hd", "GET /video.cgi?user=bob&pwd=zz9x&res=hd",
          "GET /video.cgi?user=***&pwd=***&res=hd"),

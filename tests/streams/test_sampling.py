@@ -12,7 +12,9 @@ def sampled(fps: float, arrivals: list[float]) -> list[float]:
     return [t for t in arrivals if sampler.due(t)]
 
 
-@pytest.mark.parametrize(("fps", "camera_fps"), [(2, 10), (1, 25), (3, 25), (5, 5), (10, 5), (0.5, 15), (4, 30)])
+@pytest.mark.parametrize(
+    ("fps", "camera_fps"), [(2, 10), (1, 25), (3, 25), (5, 5), (10, 5), (0.5, 15), (4, 30)]
+)
 def test_average_rate_is_the_configured_one(fps, camera_fps):
     seconds = 60
     arrivals = [i / camera_fps for i in range(camera_fps * seconds)]

@@ -1,13 +1,16 @@
 """PostgreSQL stops while events are written, then returns: nothing is lost, the outage is logged once.
 
-The outage here lasts a few seconds rather than a minute: nothing in the
-mechanism depends on its length (the store retries on every write, and in the
-background, until the server answers), and the suite must stay fast.
+Two lengths of outage: a short one (the writes land while the server is just
+down) and, marked slow, a full minute with writes spread over it, as a
+PostgreSQL restart or failover on site would be.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+
+import pytest
 
 from sqlalchemy import select
 
@@ -23,17 +26,24 @@ def _changes(change_factory, cameras: range) -> list:
     return out
 
 
-def test_no_event_is_lost_while_postgres_is_down(pg_server, tmp_path, caplog, change_factory):
-    store = open_store(pg_server.url(pg_server.create_database()), tmp_path / "ev", retry_interval_s=0)
+@pytest.mark.parametrize("outage_s", [0, pytest.param(60, marks=pytest.mark.slow)])
+def test_no_event_is_lost_while_postgres_is_down(pg_server, tmp_path, caplog, change_factory, outage_s):
+    store = open_store(pg_server.url(pg_server.create_database()), tmp_path / "ev", retry_interval_s=1)
     before = _changes(change_factory, range(3))
     during = _changes(change_factory, range(3, 13))
     try:
         store.apply(before)
         pg_server.stop()
         try:
+            down_since = time.monotonic()
             with caplog.at_level(logging.WARNING, logger="sitewatch.store"):
-                for change in during:
+                for n, change in enumerate(during):
+                    # spread the writes over the outage, as a live pipeline would
+                    while time.monotonic() - down_since < outage_s * n / len(during):
+                        time.sleep(0.2)
                     store.apply([change])
+                while time.monotonic() - down_since < outage_s:
+                    time.sleep(0.2)
             assert store.pending == len(during)
         finally:
             pg_server.start()
