@@ -1,9 +1,11 @@
 """Image-level accuracy of a detector on one split of a YOLO data set.
 
-The detector is the one the pipeline runs (``sitewatch.detector``), so the
-figures measure exactly what the cameras get: same pre-processing, same NMS.
-For AP it should run with the settings in ``sitewatch.evaluation.defaults``
-(confidence 0.001, NMS IoU 0.7, as Ultralytics' ``val``).
+The detector is the one the pipeline runs (``sitewatch.detector``): same
+pre-processing, same NMS. For AP it should run with the settings in
+``sitewatch.evaluation.defaults`` (confidence 0.001, NMS IoU 0.7, as
+Ultralytics' ``val``), and, to be comparable with Ultralytics' figures, be
+wrapped in ``multilabel.MultiLabelDetector`` (every class above the threshold
+per box); bare, it scores the best class per box, as the live pipeline keeps.
 """
 
 from __future__ import annotations

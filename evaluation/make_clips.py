@@ -193,7 +193,11 @@ def _make_clip(
             quality = int(rng.integers(options.jpeg_quality[0], options.jpeg_quality[1] + 1))
             for affine in _camera_path(w, h, options, rng):
                 image = cv2.warpAffine(
-                    photo, affine, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                    photo,
+                    _pixel_affine(affine),
+                    size,
+                    flags=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE,
                 )
                 writer.write(_degrade(image, noise, quality, rng))
                 kept, boxes = _transform_boxes(truth.xyxy, affine, options)
@@ -253,6 +257,17 @@ def _camera_path(w: int, h: int, options: ClipMakerOptions, rng: np.random.Gener
         shift = -scale * offset + rng.normal(0.0, options.jitter_px, 2)
         affines.append(np.array([[scale, 0.0, shift[0]], [0.0, scale, shift[1]]], np.float64))
     return affines
+
+
+def _pixel_affine(affine: np.ndarray) -> np.ndarray:
+    """``affine`` (on continuous coordinates, pixel i spanning [i, i + 1)) as OpenCV applies it.
+
+    OpenCV puts pixel centres at integer coordinates; box corners are continuous.
+    Shifting by (s - 1) / 2 makes warped pixels land exactly where s * x + t puts the boxes.
+    """
+    shifted = affine.copy()
+    shifted[:, 2] += 0.5 * (affine[0, 0] - 1.0)
+    return shifted
 
 
 def _transform_boxes(

@@ -111,7 +111,8 @@ def make_clips_command(
     seconds_per_photo: Annotated[float, typer.Option(min=0.2, help="How long each photo is held.")] = 6.0,
     fps: Annotated[float, typer.Option(min=1.0, max=60.0, help="Frames per second of the clips.")] = 5.0,
     size: Annotated[
-        str, typer.Option(help="Frame size, WIDTHxHEIGHT (larger than 624 px is scored in tiles by a 416 px model).")
+        str,
+        typer.Option(help="Frame size, WIDTHxHEIGHT (over 624 px, a 416 px model scores frames in tiles)."),
     ] = "576x432",
     out_of_hours_share: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of clips recorded outside the permitted hours.")

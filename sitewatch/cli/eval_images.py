@@ -79,7 +79,7 @@ def _table(model_name: str, split_name: str, metrics: DetectionMetrics) -> Table
             _fmt(metrics.recall[name]),
         )
     if metrics.confidence is not None:
-        table.caption = f"precision and recall at confidence {metrics.confidence:.3f} (best mean F1, IoU 0.5)"
+        table.caption = f"P and R at conf {metrics.confidence:.3f}: best mean F1, IoU 0.5"
     return table
 
 
