@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -31,12 +32,15 @@ def create_app(
     *,
     api_settings: ApiSettings | None = None,
     push=None,
+    camera_stats: Callable[[], list[dict]] | None = None,
 ) -> FastAPI:
     """Build the app from a ``Store`` (caller owns it), a database URL, or a whole ``Settings``.
 
     From ``Settings`` the app also runs the configured push workers; pass ``push``
     (a ``PushService``) to run others. Workers and a store the app opened itself are
-    stopped and closed on shutdown.
+    stopped and closed on shutdown. ``camera_stats`` (the live service's) returns one
+    dict per camera (``SourceStats.as_dict()`` plus ``site_id``, no URL): merged into
+    ``GET /cameras`` and exported in ``/metrics``.
     """
     owns_store = not isinstance(source, Store)
     if isinstance(source, Settings):
@@ -78,8 +82,9 @@ def create_app(
     app.state.store = store
     app.state.api_settings = api_settings
     app.state.stopping = anyio.Event()
+    app.state.camera_stats = camera_stats
     install_error_handlers(app)
-    app.state.metrics_registry = install_metrics(app, store)
+    app.state.metrics_registry = install_metrics(app, store, camera_stats)
     app.include_router(system.router)
     # stream before events: '/events/stream' must not be taken for an event id
     for module in (stream, events, cameras, stats, deliveries, audit):

@@ -1,13 +1,15 @@
-"""Prometheus metrics: request counts and latency, plus store gauges read at scrape time."""
+"""Prometheus metrics: request counts and latency, store gauges, and live camera stats, read at scrape time."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sitewatch.api.routing import api_routes
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
@@ -50,7 +52,60 @@ class StoreCollector:
         yield from (events, deliveries, buffered)
 
 
-def install_metrics(app: FastAPI, store: Store) -> CollectorRegistry:
+_CAMERA_STATES = ("connecting", "streaming", "stalled", "offline", "closed")
+
+
+class CameraCollector:
+    """The live service's camera readers, labelled by camera and site (never by URL)."""
+
+    def __init__(self, camera_stats: Callable[[], list[dict]]):
+        self.camera_stats = camera_stats
+
+    def collect(self):
+        labels = ["camera", "site"]
+        state = GaugeMetricFamily("sitewatch_camera_state", "1 for the camera's current state", labels=[*labels, "state"])
+        up = GaugeMetricFamily("sitewatch_camera_up", "1 while the camera streams", labels=labels)
+        frozen = GaugeMetricFamily("sitewatch_camera_frozen", "1 while the picture has not changed", labels=labels)
+        fps = GaugeMetricFamily("sitewatch_camera_fps", "rate frames arrive at while streaming", labels=labels)
+        last = GaugeMetricFamily(
+            "sitewatch_camera_last_frame_timestamp_seconds", "Unix time of the newest frame", labels=labels
+        )
+        counters = {
+            key: CounterMetricFamily(f"sitewatch_camera_{key}", help_, labels=labels)
+            for key, help_ in (
+                ("frames_read", "frames decoded"),
+                ("frames_sampled", "frames offered for scoring at the sampling rate"),
+                ("frames_delivered", "frames taken by the processing loop"),
+                ("drops", "sampled frames replaced before the processing loop took them"),
+                ("reconnects", "times streaming resumed after it had stopped"),
+            )
+        }
+        try:
+            cameras = self.camera_stats()
+        except Exception:
+            log.exception("metrics: camera stats failed")
+            cameras = []
+        for camera in cameras:
+            ids = [str(camera["source_id"]), str(camera.get("site_id") or "")]
+            for name in _CAMERA_STATES:
+                state.add_metric([*ids, name], 1.0 if camera["state"] == name else 0.0)
+            up.add_metric(ids, 1.0 if camera["state"] == "streaming" else 0.0)
+            frozen.add_metric(ids, 1.0 if camera["frozen"] else 0.0)
+            fps.add_metric(ids, float(camera["fps"] or 0.0))
+            if camera.get("last_frame_at"):
+                last.add_metric(ids, _unix(camera["last_frame_at"]))
+            for key, family in counters.items():
+                family.add_metric(ids, float(camera.get(key) or 0))
+        yield from (state, up, frozen, fps, last, *counters.values())
+
+
+def _unix(value: datetime | str) -> float:
+    return (datetime.fromisoformat(value) if isinstance(value, str) else value).timestamp()
+
+
+def install_metrics(
+    app: FastAPI, store: Store, camera_stats: Callable[[], list[dict]] | None = None
+) -> CollectorRegistry:
     registry = CollectorRegistry()
     requests = Counter(
         "sitewatch_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
@@ -59,6 +114,8 @@ def install_metrics(app: FastAPI, store: Store) -> CollectorRegistry:
         "sitewatch_http_request_seconds", "HTTP request latency", ["route"], registry=registry
     )
     registry.register(StoreCollector(store))
+    if camera_stats is not None:
+        registry.register(CameraCollector(camera_stats))
 
     templates: dict[int, str] = {}
 

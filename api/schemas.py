@@ -55,10 +55,24 @@ class CameraOut(BaseModel):
     id: str
     site_id: str
     name: str
-    status: str = Field(description="online | offline | unknown (unknown until a live pipeline reports)")
+    status: str = Field(
+        description="online | connecting | stalled | offline | stopped | unknown (unknown until a live pipeline reports)"
+    )
     last_frame_at: datetime | None
     last_event_at: datetime | None
     open_events: int
+    # Live reader state, present while a live service (``sitewatch serve``) runs the camera.
+    state: str | None = Field(None, description="connecting | streaming | stalled | offline | closed")
+    state_reason: str | None = Field(None, description="why the camera is in this state")
+    state_since: datetime | None = None
+    frozen: bool | None = Field(None, description="frames arrive but the picture has not changed")
+    fps: float | None = Field(None, description="rate frames arrive at while streaming")
+    sample_fps: float | None = Field(None, description="frames scored per second (configured)")
+    frames_sampled: int | None = None
+    drops: int | None = Field(None, description="sampled frames replaced before they were scored")
+    reconnects: int | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 class CountOut(BaseModel):

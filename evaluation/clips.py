@@ -24,10 +24,12 @@ What is measured, per event type (definitions in ``sitewatch.evaluation.matching
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -222,7 +224,12 @@ class ClipsEvaluation:
         return frame_map50(self.results)
 
     def as_dict(self) -> dict:
-        """The JSON printed by ``sitewatch eval clips --json``."""
+        """The JSON printed by ``sitewatch eval clips --json`` (a fresh copy each call)."""
+        return copy.deepcopy(self._summary)
+
+    @cached_property
+    def _summary(self) -> dict:
+        # Computed once: the mAP passes over every labelled frame are the slow part.
         return {
             **{t.value: self.type_metrics(t) for t in EVENT_TYPES},
             "map50": self.map50(),
