@@ -1,4 +1,4 @@
-"""Prometheus metrics: request counts and latency, store gauges, and live camera stats, read at scrape time."""
+"""Prometheus metrics: request counts and latency, store gauges, live camera stats (read at scrape time)."""
 
 from __future__ import annotations
 
@@ -63,10 +63,12 @@ class CameraCollector:
 
     def collect(self):
         labels = ["camera", "site"]
-        state = GaugeMetricFamily("sitewatch_camera_state", "1 for the camera's current state", labels=[*labels, "state"])
+        state = GaugeMetricFamily(
+            "sitewatch_camera_state", "1 for the camera's current state", labels=[*labels, "state"]
+        )
         up = GaugeMetricFamily("sitewatch_camera_up", "1 while the camera streams", labels=labels)
-        frozen = GaugeMetricFamily("sitewatch_camera_frozen", "1 while the picture has not changed", labels=labels)
-        fps = GaugeMetricFamily("sitewatch_camera_fps", "rate frames arrive at while streaming", labels=labels)
+        frozen = GaugeMetricFamily("sitewatch_camera_frozen", "1 while the picture is frozen", labels=labels)
+        fps = GaugeMetricFamily("sitewatch_camera_fps", "rate frames arrive at", labels=labels)
         last = GaugeMetricFamily(
             "sitewatch_camera_last_frame_timestamp_seconds", "Unix time of the newest frame", labels=labels
         )

@@ -56,7 +56,8 @@ class CameraOut(BaseModel):
     site_id: str
     name: str
     status: str = Field(
-        description="online | connecting | stalled | offline | stopped | unknown (unknown until a live pipeline reports)"
+        description="online | connecting | stalled | offline | stopped | unknown "
+        "(unknown until a live pipeline reports)"
     )
     last_frame_at: datetime | None
     last_event_at: datetime | None

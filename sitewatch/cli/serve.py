@@ -19,10 +19,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 @report_user_errors
 def serve(
     config: Annotated[
-        Path, typer.Option("--config", "-c", help="site configuration YAML (sites, cameras, store, api, push)")
+        Path, typer.Option("--config", "-c", help="site configuration YAML (cameras, store, api, push)")
     ],
     model: Annotated[
-        Path | None, typer.Option("--model", help="ONNX model [default: detector.model, else the shipped one]")
+        Path | None, typer.Option("--model", help="ONNX model [default: detector.model, else shipped]")
     ] = None,
     db: DbOption = None,
     host: Annotated[str | None, typer.Option("--host", help="API interface [default: api.host]")] = None,

@@ -1,4 +1,4 @@
-"""Recently ended ``no_helmet`` events of one camera, as rule values: what a restarted service seeds its rules with.
+"""Recently ended ``no_helmet`` events of one camera, as rule values, to seed a restarted service's rules.
 
 After a restart (or a crash) the per-camera rules start empty. A worker who is
 still standing there bare-headed would then raise a second alert. The service
@@ -14,9 +14,10 @@ from datetime import datetime
 
 import cv2
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from sitewatch.events import Event, EventType, Evidence
+from sitewatch.store.models import Camera as CameraRow
 from sitewatch.store.models import Event as EventRow
 from sitewatch.store.models import Evidence as EvidenceRow
 from sitewatch.store.store import Store
@@ -24,22 +25,41 @@ from sitewatch.store.store import Store
 _NO_IMAGE = np.zeros((0, 0, 3), np.uint8)
 
 
-def recent_no_helmet_events(store: Store, camera_id: str, ended_since: datetime) -> list[Event]:
-    """``camera_id``'s ``no_helmet`` events whose end is at or after ``ended_since``, oldest first."""
-    if ended_since.tzinfo is None:
-        raise ValueError("ended_since must be timezone-aware")
+def recent_no_helmet_events(
+    store: Store, camera_id: str, ended_since: datetime, *, open_seen_until: datetime | None = None
+) -> list[Event]:
+    """``camera_id``'s ``no_helmet`` events whose end is at or after ``ended_since``, oldest first.
+
+    The stored end of an open event only moves when its evidence improves, so
+    after a crash it can be well before the last sighting. ``open_seen_until``
+    is what the caller knows better: events still open (left open by a run
+    that died) are taken to have been seen until then, when that is later.
+    """
+    if ended_since.tzinfo is None or (open_seen_until is not None and open_seen_until.tzinfo is None):
+        raise ValueError("ended_since and open_seen_until must be timezone-aware")
+    recent = EventRow.ended_at >= ended_since
+    if open_seen_until is not None and open_seen_until >= ended_since:
+        recent = or_(recent, EventRow.status == "open")
     with store.session() as session:
         rows = session.execute(
             select(EventRow, EvidenceRow)
             .outerjoin(EvidenceRow, EvidenceRow.id == EventRow.id)
-            .where(
-                EventRow.camera_id == camera_id,
-                EventRow.type == str(EventType.NO_HELMET),
-                EventRow.ended_at >= ended_since,
-            )
+            .where(EventRow.camera_id == camera_id, EventRow.type == str(EventType.NO_HELMET), recent)
             .order_by(EventRow.ended_at)
         ).all()
-    return [_as_event(store, row, evidence) for row, evidence in rows]
+    events = [_as_event(store, row, evidence) for row, evidence in rows]
+    if open_seen_until is None:
+        return events
+    return [
+        e.evolve(end=open_seen_until) if not e.closed and open_seen_until > e.end else e for e in events
+    ]
+
+
+def last_frame_at(store: Store, camera_id: str) -> datetime | None:
+    """When a live service last reported a frame from the camera (``record_camera_status``)."""
+    with store.session() as session:
+        camera = session.get(CameraRow, camera_id)
+        return camera.last_frame_at if camera is not None else None
 
 
 def _as_event(store: Store, row: EventRow, evidence: EvidenceRow | None) -> Event:

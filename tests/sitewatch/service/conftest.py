@@ -62,7 +62,8 @@ def still_clip(tmp_path_factory) -> Path:
     cap.release()
     assert ok, "cannot read the demo clip"
     path = tmp_path_factory.mktemp("clips") / "still.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (image.shape[1], image.shape[0]))
+    size = (image.shape[1], image.shape[0])
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, size)
     for _ in range(40):
         writer.write(image)
     writer.release()

@@ -1,4 +1,4 @@
-"""``ProcessingLoop``: newest frame of every camera, one batch, per-camera rules; one camera's fault stays local."""
+"""``ProcessingLoop``: newest frame of each camera, one batch, per-camera rules; faults stay local."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import pytest
 
 STOP_WITHIN_S = 15.0
 WAIT_S = 90.0
+CLOSE = "event.close_dangling"  # the audit action of the store closing what a crash left open
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -92,8 +93,9 @@ def served():
         serve.close()
 
 
-def test_sigterm_closes_open_events_and_exits_0(served, make_config, still_clip, dead_camera_url, camera_secret,
-                                                 tmp_path):
+def test_sigterm_closes_open_events_and_exits_0(
+    served, make_config, still_clip, dead_camera_url, camera_secret, tmp_path
+):
     config = make_config([{"id": "still", "url": str(still_clip)}, {"id": "down", "url": dead_camera_url}])
     db, log = tmp_path / "sitewatch.db", tmp_path / "serve.log"
     serve = served(config, log)
@@ -111,12 +113,14 @@ def test_sigterm_closes_open_events_and_exits_0(served, make_config, still_clip,
 
 
 @pytest.mark.slow
-def test_kill_9_mid_violation_then_restart_continues_the_same_events(served, make_config, still_clip, tmp_path):
+def test_kill_9_mid_violation_then_restart_continues_the_same_events(
+    served, make_config, still_clip, tmp_path
+):
     config = make_config([{"id": "still", "url": str(still_clip)}])
     db, log = tmp_path / "sitewatch.db", tmp_path / "serve.log"
     first = served(config, log)
-    before = first.wait_until(
-        lambda: (e := no_helmet(db)) and all(s == "open" for s, *_ in e.values()) and e, "open no_helmet events"
+    first.wait_until(
+        lambda: (e := no_helmet(db)) and all(s == "open" for s, *_ in e.values()), "open no_helmet events"
     )
     time.sleep(2)  # a few more frames of the same violation
     before = no_helmet(db)
@@ -127,7 +131,7 @@ def test_kill_9_mid_violation_then_restart_continues_the_same_events(served, mak
     second = served(config, log)
     # The restart closes what the crash left open, then the still-present workers continue them.
     second.wait_until(
-        lambda: len(rows(db, "SELECT 1 FROM audit_log WHERE action = 'event.close_dangling'")) >= len(before),
+        lambda: len(rows(db, f"SELECT 1 FROM audit_log WHERE action = '{CLOSE}'")) >= len(before),
         "the dangling events to be closed",
     )
     second.wait_until(
@@ -137,7 +141,7 @@ def test_kill_9_mid_violation_then_restart_continues_the_same_events(served, mak
     time.sleep(2)
     after = no_helmet(db)
     assert set(after) == set(before), "a second no_helmet event was raised for the same violation"
-    closed_by_restart = {r[0] for r in rows(db, "SELECT entity_id FROM audit_log WHERE action = 'event.close_dangling'")}
+    closed_by_restart = {r[0] for r in rows(db, f"SELECT entity_id FROM audit_log WHERE action = '{CLOSE}'")}
     assert closed_by_restart >= set(before)
     for event_id, (_, ended, _, _) in before.items():
         assert after[event_id][1] > ended  # the same event, carried on past the crash

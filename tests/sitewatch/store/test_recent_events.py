@@ -10,7 +10,7 @@ import pytest
 from sitewatch.config.rules import NoHelmetSettings
 from sitewatch.events import ChangeKind, EventType
 from sitewatch.rules.no_helmet import NoHelmetRule
-from sitewatch.store.recent import recent_no_helmet_events
+from sitewatch.store.recent import last_frame_at, recent_no_helmet_events
 from sitewatch.types import Detections, Frame
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # as in the store tests' make_change
@@ -33,7 +33,9 @@ def sqlite_store(tmp_path):
         (51, []),
     ],
 )
-def test_only_this_cameras_no_helmet_events_that_ended_since(sqlite_store, change_factory, since_s, expected_ends):
+def test_only_this_cameras_no_helmet_events_that_ended_since(
+    sqlite_store, change_factory, since_s, expected_ends
+):
     sqlite_store.apply(
         [
             change_factory(start_s=0, end_s=2),
@@ -71,7 +73,8 @@ def test_a_rule_seeded_with_them_continues_the_stored_event(sqlite_store, change
     rule = NoHelmetRule("cam-1", NoHelmetSettings(k=1, m=1))
     rule.seed(recent_no_helmet_events(sqlite_store, "cam-1", T0), restart)
     # a fresh tracker after the restart: a new track id on the same spot
-    head = Detections(np.array([stored.bbox]), np.array([0.9]), np.array([0]), ("head", "helmet", "person"), np.array([1]))
+    names = ("head", "helmet", "person")
+    head = Detections(np.array([stored.bbox]), np.array([0.9]), np.array([0]), names, np.array([1]))
     (change,) = rule.update(Frame("cam-1", np.zeros((96, 128, 3), np.uint8), restart, 0), head)
     assert change.kind is ChangeKind.UPDATED and change.event.event_id == stored.event_id
     sqlite_store.apply([change])
@@ -82,3 +85,27 @@ def test_a_rule_seeded_with_them_continues_the_stored_event(sqlite_store, change
 def test_naive_times_are_refused(sqlite_store):
     with pytest.raises(ValueError, match="timezone-aware"):
         recent_no_helmet_events(sqlite_store, "cam-1", T0.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("seen_until_s", "expected"),
+    [
+        (None, []),  # the stored end (2 s) is before the window: not continuable
+        (100, [("open", 100.0)]),  # the open one was still seen at 100 s; the closed one ended at 50 s
+        (30, []),  # last seen before the window: nothing is moved into it
+    ],
+)
+def test_events_left_open_count_as_seen_until_the_camera_last_delivered(
+    sqlite_store, change_factory, seen_until_s, expected
+):
+    sqlite_store.apply([change_factory(start_s=0, end_s=2), change_factory("closed", start_s=40, end_s=50)])
+    seen_until = None if seen_until_s is None else T0 + timedelta(seconds=seen_until_s)
+    window = T0 + timedelta(seconds=60)
+    found = recent_no_helmet_events(sqlite_store, "cam-1", window, open_seen_until=seen_until)
+    assert [("closed" if e.closed else "open", (e.end - T0).total_seconds()) for e in found] == expected
+
+
+def test_last_frame_at_is_what_the_live_service_recorded(sqlite_store):
+    assert last_frame_at(sqlite_store, "cam-9") is None
+    sqlite_store.record_camera_status("cam-9", "online", T0, site_id="north")
+    assert last_frame_at(sqlite_store, "cam-9") == T0

@@ -1,0 +1,31 @@
+"""One shared detector per distinct tile mode: most sites need exactly one.
+
+Cameras normally share one ``OnnxDetector`` (one model in memory, frames of
+several cameras scored in one batch). A camera whose ``tiles`` setting differs
+from the detector section's needs an instance configured that way; cameras
+with the same effective setting share it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitewatch.config import Settings
+from sitewatch.config.cameras import CameraSettings
+from sitewatch.wiring import build_detector
+
+
+def effective_tiles(settings: Settings, camera: CameraSettings) -> str:
+    return camera.tiles or settings.detector.tiles
+
+
+def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, object]:
+    """Camera id -> detector, with one instance per distinct tile mode."""
+    by_mode: dict[str, object] = {}
+    by_camera: dict[str, object] = {}
+    for camera in settings.cameras:
+        mode = effective_tiles(settings, camera)
+        if mode not in by_mode:
+            by_mode[mode] = build_detector(settings, model, tiles=mode)
+        by_camera[camera.id] = by_mode[mode]
+    return by_camera
