@@ -10,8 +10,10 @@ machine, so the numbers compare. Prints one JSON line:
   detect, track, rules, outputs; from its summary.json).
 - ``ultralytics_fps``: frames per second of ``YOLO(model).track(video,
   tracker="bytetrack.yaml", stream=True)`` iterated to the end.
-- ``raw_model_fps``: a bare ONNX Runtime session run on one preprocessed input
-  of the same size, repeated - the model's own ceiling.
+- ``raw_model_fps``: a bare ONNX Runtime session run on one input of the
+  shape sitewatch feeds for this video (the long side at the model's size,
+  the short side padded to the stride: 416x320 for 768x576), repeated - the
+  model's own ceiling. Ultralytics' ``predict`` uses the same rectangle.
 - ``ratio`` = sitewatch / ultralytics; ``model_share`` = sitewatch / raw model.
 - ``sitewatch_events``: no_helmet events; ``ultralytics_tracks``: distinct
   track ids that were ever a ``head`` (the nearest Ultralytics notion of one
@@ -60,7 +62,21 @@ def ultralytics_run(video: Path, model: Path, imgsz: int) -> tuple[float, int, i
     return frames / elapsed, len(head_tracks), frames
 
 
-def raw_model_fps(model: Path, imgsz: int, threads: int, runs: int = 200) -> float:
+def input_shape(model: Path, video: Path) -> tuple[int, ...]:
+    """The model input ``sitewatch score --tiles off`` feeds for this video's frames."""
+    import cv2
+
+    from sitewatch.detector import OnnxDetector
+
+    cap = cv2.VideoCapture(str(video))
+    ok, frame = cap.read()
+    cap.release()
+    if not ok:
+        raise SystemExit(f"{video}: cannot read a frame")
+    return OnnxDetector(model, tiles="off").prepare([frame]).blob.shape
+
+
+def raw_model_fps(model: Path, shape: tuple[int, ...], threads: int, runs: int = 200) -> float:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -69,7 +85,7 @@ def raw_model_fps(model: Path, imgsz: int, threads: int, runs: int = 200) -> flo
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    blob = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
+    blob = np.random.default_rng(0).random(shape, dtype=np.float32)
     for _ in range(10):
         session.run(None, {name: blob})
     started = time.perf_counter()
@@ -90,15 +106,19 @@ def main() -> None:
 
     model = args.model or default_model_path()
     imgsz = OnnxDetector(model).input_size
+    # The bare session first: once torch is imported (for Ultralytics) its idle
+    # OpenMP threads share the cores and would slow any later timing here.
+    shape = input_shape(model, args.video)
+    raw = raw_model_fps(model, shape, args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         summary = sitewatch_run(args.video, model, Path(tmp))
     ultra_fps, ultra_tracks, ultra_frames = ultralytics_run(args.video, model, imgsz)
-    raw = raw_model_fps(model, imgsz, args.threads)
     sw = summary["fps"]
     print(json.dumps({
         "video": str(args.video),
         "model": model.name,
         "imgsz": imgsz,
+        "input": list(shape),
         "frames": summary["frames_scored"],
         "ultralytics_frames": ultra_frames,
         "sitewatch_fps": round(sw, 2),

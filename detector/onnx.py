@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import ast
 import hashlib
 from collections.abc import Sequence
@@ -144,6 +146,7 @@ class OnnxDetector:
             raise ModelError(f"{self.model_path}: is a '{task}' model; a detection model is needed")
         self.class_names = _class_names(self.model_path, metadata)
         self._check_graph()
+        self._dynamic_stride: int | None = None  # set when height and width are dynamic
         self._input_hw = self._resolve_input_hw(input_size, metadata)
         self.input_size = max(self._input_hw)
 
@@ -224,6 +227,7 @@ class OnnxDetector:
             )
         stride = _parse_literal(metadata.get("stride"))
         stride = stride if isinstance(stride, int) and stride > 0 else DEFAULT_STRIDE
+        self._dynamic_stride = stride
         if size % stride:
             raise ModelError(
                 f"{self.model_path}: input size {size} is not a multiple of the model's stride {stride}"
@@ -250,16 +254,44 @@ class OnnxDetector:
         """One ``Detections`` per image; a dynamic-batch model scores them all in one session run."""
         if len(images) == 0:
             return []
-        prepared = self.prepare(images)
-        return self.postprocess(self.run(prepared.blob), prepared.plan)
+        # Frames of one shape share a batch (and, untiled, a rectangular input);
+        # grouping keeps each frame's result independent of what it was batched with.
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, image in enumerate(images):
+            groups.setdefault(tuple(image.shape), []).append(i)
+        results: list[Detections] = [None] * len(images)  # type: ignore[list-item]
+        for members in groups.values():
+            prepared = self.prepare([images[i] for i in members])
+            for i, found in zip(members, self.postprocess(self.run(prepared.blob), prepared.plan), strict=True):
+                results[i] = found
+        return results
 
     def prepare(self, images: Sequence[np.ndarray]) -> PreparedBatch:
         """The model inputs for ``images`` (whole-frame letterboxes and tiles) as one blob."""
         for image in images:
             check_image(image)
         tiled = [self.uses_tiles(image.shape[1], image.shape[0]) for image in images]
-        pictures, plan = prepare_inputs(images, self._input_hw, tiled, self.tile_overlap)
+        pictures, plan = prepare_inputs(images, self._batch_input_hw(images, tiled), tiled, self.tile_overlap)
         return PreparedBatch(to_blob(pictures, self._input_dtype), plan)
+
+    def _batch_input_hw(self, images: Sequence[np.ndarray], tiled: Sequence[bool]) -> tuple[int, int]:
+        """The input size for one batch: square, or a rectangle where that is exact and cheaper.
+
+        A dynamic model scoring whole frames of one shape gets the frame's
+        aspect: the long side at ``input_size`` and the short side padded only
+        up to the stride (4:3 -> 416x320, 16:9 -> 416x256), as Ultralytics
+        predicts. The model sees the same pixels at the same scale, with less
+        padding to compute on: 23 % less work for 4:3 cameras, 38 % for 16:9.
+        Tiles are squares, so a batch with tiles stays square.
+        """
+        if self._dynamic_stride is None or any(tiled) or len({im.shape[:2] for im in images}) != 1:
+            return self._input_hw
+        stride = self._dynamic_stride
+        height, width = images[0].shape[:2]
+        gain = self.input_size / max(height, width)
+        rect_h = min(self.input_size, math.ceil(round(height * gain) / stride) * stride)
+        rect_w = min(self.input_size, math.ceil(round(width * gain) / stride) * stride)
+        return rect_h, rect_w
 
     def run(self, blob: np.ndarray) -> np.ndarray:
         """The raw model output (N, 4 + classes, anchors) for an NCHW blob of N inputs."""

@@ -75,7 +75,23 @@ def test_static_model_size_comes_from_its_input_shape():
 def test_input_size_argument_overrides_metadata():
     det = OnnxDetector(DYNAMIC, input_size=96, threads=1)
     assert det.input_size == 96
-    assert det.prepare([image(50, 80)]).blob.shape == (1, 3, 96, 96)
+    assert det.prepare([image(50, 50)]).blob.shape == (1, 3, 96, 96)
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected"),
+    [
+        ([(50, 80)], (1, 3, 64, 96)),  # 96 x 60 fits 96 x 64: padded to the stride only
+        ([(90, 160)], (1, 3, 64, 96)),  # 16:9
+        ([(80, 50)], (1, 3, 96, 64)),  # portrait
+        ([(50, 50)], (1, 3, 96, 96)),
+        ([(50, 80), (50, 80)], (2, 3, 64, 96)),  # one shape: one rectangle for the batch
+        ([(50, 80), (80, 50)], (2, 3, 96, 96)),  # mixed shapes share the square
+    ],
+)
+def test_dynamic_model_scores_whole_frames_at_their_aspect(frames, expected):
+    det = OnnxDetector(DYNAMIC, input_size=96, threads=1, tiles="off")
+    assert det.prepare([image(h, w) for h, w in frames]).blob.shape == expected
 
 
 def test_from_settings():
@@ -197,7 +213,8 @@ def test_detect_is_decode_map_and_nms_of_the_session_output(untiled):
     picture = image(90, 200)
     prepared = untiled.prepare([picture])
     raw = untiled.run(prepared.blob)
-    assert raw.shape == (1, 7, 16 * 16 + 8 * 8 + 4 * 4)
+    assert prepared.blob.shape == (1, 3, 64, 128)  # 200x90 at 128: 128x58, padded to the stride
+    assert raw.shape == (1, 7, 8 * 16 + 4 * 8 + 2 * 4)
 
     found = decode(raw, LOW_CONFIDENCE)
     boxes = prepared.plan.slots[0].placement.to_frame(found.xyxy)
@@ -214,10 +231,11 @@ def test_detect_is_decode_map_and_nms_of_the_session_output(untiled):
 
 def test_fixed_raw_output_through_the_detector_plan(untiled):
     """A hand-made raw output, fed through the detector's own plan, lands where the plan says."""
-    prepared = untiled.prepare([image(64, 256)])  # letterboxed at scale 0.5, 48 px padding above and below
-    raw = np.zeros((1, 7, 336), np.float32)
-    raw[0, :, 0] = (64, 64, 16, 8, 0.0, 0.9, 0.0)
-    raw[0, :, 1] = (66, 64, 16, 8, 0.0, 0.8, 0.0)
+    prepared = untiled.prepare([image(64, 256)])  # scale 0.5 into a 128x32 input: no padding
+    assert prepared.blob.shape == (1, 3, 32, 128)
+    raw = np.zeros((1, 7, 4 * 16 + 2 * 8 + 1 * 4), np.float32)
+    raw[0, :, 0] = (64, 16, 16, 8, 0.0, 0.9, 0.0)
+    raw[0, :, 1] = (66, 16, 16, 8, 0.0, 0.8, 0.0)
     (found,) = untiled.postprocess(raw, prepared.plan)
     expected = postprocess(raw, prepared.plan, confidence=LOW_CONFIDENCE, iou=0.5, class_names=NAMES)[0]
     assert found == expected
