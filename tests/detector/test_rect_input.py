@@ -28,7 +28,8 @@ def frames(count: int) -> list[np.ndarray]:
 def test_rect_and_square_inputs_agree_on_the_shipped_model():
     if not DEMO_VIDEO.exists() or not default_model_path().exists():
         pytest.skip("needs the demo clip (scripts/fetch-demo-video.sh) and the shipped model")
-    det = OnnxDetector(default_model_path(), tiles="off", confidence=0.3)
+    # A low threshold gives enough boxes for the comparison, whatever the checkpoint.
+    det = OnnxDetector(default_model_path(), tiles="off", confidence=0.05)
     matched = total = 0
     for image in frames(8):
         rect = det.detect(image)  # one 768x576 frame: a 416x320 input
