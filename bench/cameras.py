@@ -19,7 +19,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -32,19 +31,10 @@ from sitewatch.config.detector import DetectorSettings
 from sitewatch.config.sites import SiteSettings
 from sitewatch.config.store import StoreSettings
 from sitewatch.models import default_model_path
+from sitewatch.hardware import cpu_model
 from sitewatch.service import Service
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def settings_for(n: int, video: Path, db_dir: Path, tiles: str) -> Settings:

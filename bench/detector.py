@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sitewatch.hardware import cpu_model
 
 import cv2
 import numpy as np
@@ -66,16 +67,6 @@ def median_ms(actions: dict[str, Callable[[], object]], frames: int) -> dict[str
             action()
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) * 1000 for name, values in times.items()}
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -122,7 +113,7 @@ def main() -> None:
         json.dumps(
             {
                 "model": det.model_name,
-                "cpu": cpu_name(),
+                "cpu": cpu_model(),
                 "cpu_count": os.cpu_count(),
                 "threads": args.threads,
                 "input_size": det.input_size,

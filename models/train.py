@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sitewatch.hardware import hardware_description
 from sitewatch.models.datasets import DataSource, build_training_set
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -95,18 +95,6 @@ def compact_checkpoint(src: Path, dst: Path) -> Path:
     torch.save(ckpt, tmp)
     tmp.replace(dst)
     return dst
-
-
-def hardware_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs"
 
 
 def train(
