@@ -29,6 +29,12 @@ def train(
     epochs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     batch: Annotated[int, typer.Option(min=1, max=512)] = 16,
     device: Annotated[str, typer.Option(help="'cpu', a CUDA index such as '0', ...")] = "cpu",
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=0, max=256, help="torch CPU threads; 0: every core. Use 1 while other work shares the CPU."
+        ),
+    ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue models/checkpoints/NAME-last.pt.")] = False,
     workdir: Annotated[Path, typer.Option(help="Scratch folder for runs and relabelled data.")] = Path("runs"),
     export_only: Annotated[
@@ -53,7 +59,9 @@ def train(
     for source in sources:
         if not source.data_yaml.is_file():
             raise UserError(f"{source.data_yaml}: no such data.yaml")
-    settings = TrainSettings(name=name, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, device=device)
+    settings = TrainSettings(
+        name=name, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, device=device, torch_threads=threads
+    )
     try:
         if export_only:
             weights = checkpoint_path(name)
