@@ -111,16 +111,10 @@ def write_change(session: Session, change: PendingChange) -> bool:
             type=change.type,
             track_id=change.track_id,
             started_at=change.start,
-            ended_at=change.end,
             closed_at=change.end if change.closing else None,
             start_frame=change.start_frame,
-            end_frame=change.end_frame,
-            confidence=change.confidence,
-            bbox_x1=change.bbox[0],
-            bbox_y1=change.bbox[1],
-            bbox_x2=change.bbox[2],
-            bbox_y2=change.bbox[3],
             people=change.people,
+            **_latest_sighting(change),
             status="closed" if change.closing else "open",
             triage="new",
             revision=1,
@@ -143,20 +137,25 @@ def write_change(session: Session, change: PendingChange) -> bool:
     return changed
 
 
+def _latest_sighting(change: PendingChange) -> dict[str, object]:
+    """The columns a newer change of an event replaces: its end and its evidence box."""
+    return {
+        "ended_at": change.end,
+        "end_frame": change.end_frame,
+        "confidence": change.confidence,
+        "bbox_x1": change.bbox[0],
+        "bbox_y1": change.bbox[1],
+        "bbox_x2": change.bbox[2],
+        "bbox_y2": change.bbox[3],
+    }
+
+
 def _merge_into(row: Event, change: PendingChange) -> bool:
     """Fold a change into a stored event; a stale replay (older end) cannot move it backwards."""
     newer = change.end >= row.ended_at
     updates: dict[str, object] = {}
     if newer:
-        updates.update(
-            ended_at=change.end,
-            end_frame=change.end_frame,
-            confidence=change.confidence,
-            bbox_x1=change.bbox[0],
-            bbox_y1=change.bbox[1],
-            bbox_x2=change.bbox[2],
-            bbox_y2=change.bbox[3],
-        )
+        updates.update(_latest_sighting(change))
     if change.people is not None and (row.people is None or change.people > row.people):
         updates["people"] = change.people
     if change.closing and row.status == "open":
