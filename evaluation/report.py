@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sitewatch.evaluation.clips import EVENT_TYPES, ClipResult, ClipsEvaluation
+from sitewatch.evaluation.formatting import fmt, rate_cells
 from sitewatch.evaluation.matching import Outcome
 from sitewatch.events import EventType
 
@@ -40,10 +41,6 @@ def write_report(evaluation: ClipsEvaluation, out_dir: Path) -> Path:
 
 
 # -- Markdown ----------------------------------------------------------------------
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -79,13 +76,7 @@ def _markdown(evaluation: ClipsEvaluation, data: dict) -> str:
                 str(m["false_positives"]),
                 str(m["duplicates"]),
                 str(m["missed"]),
-                _fmt(m["precision"]),
-                _fmt(m["recall"]),
-                _fmt(m["f1"]),
-                _fmt(m["duplicates_per_episode"], 2),
-                _fmt(m["multi_alert_share"], 2),
-                _fmt(m["time_to_alert_s"]["median"], 1),
-                _fmt(m["time_to_alert_s"]["p95"], 1),
+                *rate_cells(m),
             ]
         )
     lines += _table(
@@ -109,7 +100,7 @@ def _markdown(evaluation: ClipsEvaluation, data: dict) -> str:
     )
     lines += ["", "![precision, recall, F1](summary.png)", "", "![time to alert](time_to_alert.png)", ""]
     lines += ["## Frame-level detection (mAP50 on labelled frames)", ""]
-    lines += _table(list(data["map50"]), [[_fmt(v) for v in data["map50"].values()]])
+    lines += _table(list(data["map50"]), [[fmt(v) for v in data["map50"].values()]])
     lines += ["", "## Per clip", ""]
     clip_rows = []
     for row in data["clips"]:
@@ -125,7 +116,7 @@ def _markdown(evaluation: ClipsEvaluation, data: dict) -> str:
                 row["start"],
                 "yes" if row["outside_permitted_hours"] else "no",
                 *tallies,
-                _fmt(row["map50"]),
+                fmt(row["map50"]),
             ]
         )
     lines += _table(
@@ -167,7 +158,7 @@ def _summary_chart(data: dict, path: Path) -> None:
         values = [data[t.value][m] or 0.0 for m in metrics]
         xs = [i + (k - 0.5) * width for i in range(len(metrics))]
         bars = ax.bar(xs, values, width, label=t.value)
-        ax.bar_label(bars, labels=[_fmt(data[t.value][m], 2) for m in metrics], fontsize=8)
+        ax.bar_label(bars, labels=[fmt(data[t.value][m], 2) for m in metrics], fontsize=8)
     ax.set_xticks(range(len(metrics)), metrics)
     ax.set_ylim(0, 1.1)
     ax.set_title("event-level precision, recall, F1")

@@ -245,13 +245,11 @@ class _progress:
         return False
 
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _print_tables(evaluation: ClipsEvaluation) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from sitewatch.evaluation.formatting import fmt, rate_cells
 
     data = evaluation.as_dict()
     console = Console()
@@ -278,19 +276,10 @@ def _print_tables(evaluation: ClipsEvaluation) -> None:
                 )
             ),
         )
-        rates.add_row(
-            type_name,
-            _fmt(m["precision"]),
-            _fmt(m["recall"]),
-            _fmt(m["f1"]),
-            _fmt(m["duplicates_per_episode"], 2),
-            _fmt(m["multi_alert_share"], 2),
-            _fmt(m["time_to_alert_s"]["median"], 1),
-            _fmt(m["time_to_alert_s"]["p95"], 1),
-        )
+        rates.add_row(type_name, *rate_cells(m))
     console.print(counts)
     console.print(rates)
-    console.print("frame mAP50: " + ", ".join(f"{k} {_fmt(v)}" for k, v in data["map50"].items()))
+    console.print("frame mAP50: " + ", ".join(f"{k} {fmt(v)}" for k, v in data["map50"].items()))
     per_clip = Table(title="per clip (TP/FP/duplicates/missed)")
     for header in ("clip", "start", "outside hours", "no_helmet", "out_of_hours", "mAP50"):
         per_clip.add_column(header)
@@ -305,7 +294,7 @@ def _print_tables(evaluation: ClipsEvaluation) -> None:
             "yes" if row["outside_permitted_hours"] else "no",
             tally(row["no_helmet"]),
             tally(row["out_of_hours"]),
-            _fmt(row["map50"]),
+            fmt(row["map50"]),
         )
     console.print(per_clip)
     console.print(f"model sha256 {evaluation.model_sha256}")

@@ -18,6 +18,7 @@ import typer
 from sitewatch.cli.app import eval_app
 from sitewatch.cli.errors import UserError, report_user_errors
 from sitewatch.evaluation.defaults import DEFAULT_MAX_DET, EVAL_CONFIDENCE, EVAL_NMS_IOU
+from sitewatch.evaluation.formatting import fmt
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -56,9 +57,6 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] 
         yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
 
 def _table(model_name: str, split_name: str, metrics: DetectionMetrics) -> Table:
     from rich.table import Table
@@ -73,10 +71,10 @@ def _table(model_name: str, split_name: str, metrics: DetectionMetrics) -> Table
         table.add_row(
             name,
             str(boxes),
-            _fmt(metrics.map50[name]),
-            _fmt(metrics.map50_95[name]),
-            _fmt(metrics.precision[name]),
-            _fmt(metrics.recall[name]),
+            fmt(metrics.map50[name]),
+            fmt(metrics.map50_95[name]),
+            fmt(metrics.precision[name]),
+            fmt(metrics.recall[name]),
         )
     if metrics.confidence is not None:
         table.caption = f"P and R at conf {metrics.confidence:.3f}: best mean F1, IoU 0.5"
