@@ -20,6 +20,18 @@ from sitewatch.models.train import read_ledger
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
+# Everything below this line in a card is written by people (field checks,
+# inspected results, choices and why) and survives a rewrite of the card.
+NOTES_MARKER = "<!-- Written by hand below: kept when the card is regenerated. -->"
+
+
+def kept_notes(card: Path) -> str:
+    """The hand-written part of an existing card (after ``NOTES_MARKER``), or ''."""
+    if not card.exists():
+        return ""
+    _, marker, notes = card.read_text().partition(NOTES_MARKER)
+    return notes.strip() if marker else ""
+
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -61,8 +73,14 @@ def write_card(
     metrics: dict | None = None,
     notes: str = "",
 ) -> Path:
-    """Write ``<model>.md`` beside ``onnx_path`` and return its path."""
+    """Write ``<model>.md`` beside ``onnx_path`` and return its path.
+
+    The measured part is generated; ``notes``, or else the hand-written part of
+    the card already there, follows ``NOTES_MARKER`` unchanged.
+    """
     name = onnx_path.stem
+    card = onnx_path.with_suffix(".md")
+    notes = notes or kept_notes(card)
     runs = read_ledger(name)
     settings = runs[-1]["settings"] if runs else {}
     epochs_done = max((e for r in runs for e in r.get("epochs_done", [])), default=0)
@@ -123,8 +141,9 @@ Measured with `sitewatch eval images <data> --split {split} --model models/{onnx
 
 {accuracy_table(metrics) if metrics else '(not measured)'}
 
+{NOTES_MARKER}
+
 {notes}
 """
-    card = onnx_path.with_suffix(".md")
-    card.write_text(text)
+    card.write_text(text.rstrip() + "\n")
     return card

@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,15 +97,67 @@ def compact_checkpoint(src: Path, dst: Path) -> Path:
     return dst
 
 
+def checkpoint_schedule(ckpt: Path) -> dict[str, int]:
+    """The epoch a checkpoint finished and the schedule length it was trained under."""
+    import torch
+
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    args = state.get("train_args") or {}
+    return {"epoch": int(state.get("epoch", -1)) + 1, "epochs": int(args.get("epochs", 0)),
+            "close_mosaic": int(args.get("close_mosaic", 0))}
+
+
+def reschedule_checkpoint(ckpt: Path, epochs: int, close_mosaic: int | None = None) -> None:
+    """Change the schedule a checkpoint resumes into (total epochs, mosaic-off epochs).
+
+    Ultralytics only resumes into the epoch count it started with. On a CPU the
+    run spans sessions, and a cosine schedule that cannot finish within the time
+    at hand leaves a model at a high learning rate; shortening the schedule lets
+    the learning rate anneal and mosaic close before the time runs out (the
+    learning rate follows the new cosine from the next epoch on). Lengthening
+    it continues a finished-early schedule.
+    """
+    import torch
+
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    done = int(state.get("epoch", -1)) + 1
+    if epochs <= done:
+        raise ValueError(f"{ckpt}: {done} epochs are done already; --epochs must be more than that to resume")
+    state["train_args"]["epochs"] = epochs
+    if close_mosaic is not None:
+        state["train_args"]["close_mosaic"] = close_mosaic
+    tmp = ckpt.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(ckpt)
+
+
 def train(
     sources: Sequence[DataSource],
     settings: TrainSettings,
     workdir: Path,
     resume: bool = False,
+    resume_epochs: int | None = None,
+    resume_close_mosaic: int | None = None,
 ) -> Path:
-    """Train (or resume) and return the path of the best weights (.pt)."""
+    """Train (or resume) and return the path of the best weights (.pt).
+
+    ``resume_epochs`` and ``resume_close_mosaic`` (with ``resume``) change the
+    total length of the resumed schedule and its mosaic-off tail; see
+    :func:`reschedule_checkpoint`.
+    """
     _offline_environment(workdir)
     from ultralytics import YOLO  # train extra only
+
+    if resume:
+        ckpt = checkpoint_path(settings.name)
+        if not ckpt.exists():
+            raise FileNotFoundError(f"no checkpoint to resume from at {ckpt}")
+        if resume_epochs is not None or resume_close_mosaic is not None:
+            done_so_far = checkpoint_schedule(ckpt)
+            reschedule_checkpoint(ckpt, resume_epochs or done_so_far["epochs"], resume_close_mosaic)
+        # The ledger records the schedule actually resumed into.
+        schedule = checkpoint_schedule(ckpt)
+        settings = replace(settings, epochs=schedule["epochs"], close_mosaic=schedule["close_mosaic"])
 
     data_yaml = build_training_set(sources, workdir / "data" / settings.name)
     runs = read_ledger(settings.name)
@@ -142,9 +194,6 @@ def train(
 
     project = (workdir / "runs").resolve()
     if resume:
-        ckpt = checkpoint_path(settings.name)
-        if not ckpt.exists():
-            raise FileNotFoundError(f"no checkpoint to resume from at {ckpt}")
         # Ultralytics resumes into the save_dir recorded in the checkpoint; put
         # the checkpoint there so its own bookkeeping finds it.
         model = YOLO(str(ckpt))

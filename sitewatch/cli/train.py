@@ -26,7 +26,18 @@ def train(
     ),
     model_yaml: Annotated[str, typer.Option(help="Ultralytics model YAML to build from scratch.")] = "yolo11n.yaml",
     imgsz: Annotated[int, typer.Option(min=64, max=2048, help="Training input size (px).")] = 416,
-    epochs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=1000,
+            help="Total epochs of the schedule [default: 20]. With --resume: change the resumed schedule's length "
+            "(the cosine learning rate follows the new length), e.g. to let it finish in the time at hand.",
+        ),
+    ] = None,
+    close_mosaic: Annotated[
+        int | None,
+        typer.Option(min=0, max=1000, help="Last epochs trained without mosaic [default: 4; with --resume: as before]."),
+    ] = None,
     batch: Annotated[int, typer.Option(min=1, max=512)] = 16,
     device: Annotated[str, typer.Option(help="'cpu', a CUDA index such as '0', ...")] = "cpu",
     threads: Annotated[
@@ -60,7 +71,9 @@ def train(
         if not source.data_yaml.is_file():
             raise UserError(f"{source.data_yaml}: no such data.yaml")
     settings = TrainSettings(
-        name=name, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, device=device, torch_threads=threads
+        name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
+        **({"epochs": epochs} if epochs is not None else {}),
+        **({"close_mosaic": close_mosaic} if close_mosaic is not None else {}),
     )
     try:
         if export_only:
@@ -68,7 +81,10 @@ def train(
             if not weights.exists():
                 raise UserError(f"{weights}: no checkpoint to export")
         else:
-            weights = run_training(sources, settings, workdir, resume=resume)
+            weights = run_training(
+                sources, settings, workdir, resume=resume,
+                resume_epochs=epochs if resume else None, resume_close_mosaic=close_mosaic if resume else None,
+            )
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
     onnx_path = export_onnx(weights, MODELS_DIR / f"{name}.onnx", imgsz, workdir)

@@ -1,0 +1,45 @@
+"""Model cards: generated figures, and the hand-written part kept across a rewrite."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from sitewatch.models.card import NOTES_MARKER, kept_notes, write_card
+
+TINY = Path(__file__).resolve().parents[1] / "detector" / "data" / "tiny-yolo.onnx"
+METRICS = {
+    "images": 3,
+    "map50": {"head": 0.9123, "helmet": 0.95, "person": 0.1, "all": 0.654},
+    "map50_95": {"head": 0.5, "helmet": 0.6, "person": 0.01, "all": 0.37},
+    "precision": {"head": 0.9, "helmet": 0.9, "person": 0.0, "all": 0.6},
+    "recall": {"head": 0.8, "helmet": 0.9, "person": 0.0, "all": 0.57},
+}
+
+
+def test_card_states_the_file_and_the_figures(tmp_path):
+    model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
+    card = write_card(model, [], metrics=METRICS)
+    text = card.read_text()
+    assert card == tmp_path / "tiny.md"
+    assert hashlib.sha256(model.read_bytes()).hexdigest() in text
+    assert "| map50 | 0.912 | 0.950 | 0.100 | 0.654 |" in text
+    assert "(3 images)" in text
+
+
+def test_hand_written_notes_survive_a_rewrite(tmp_path):
+    model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
+    write_card(model, [], metrics=METRICS, notes="## Field check\n\nTwelve people, eleven events.")
+    rewritten = write_card(model, [], metrics={**METRICS, "images": 4})
+    text = rewritten.read_text()
+    assert "(4 images)" in text
+    assert text.count(NOTES_MARKER) == 1
+    assert kept_notes(rewritten) == "## Field check\n\nTwelve people, eleven events."
+
+
+def test_no_notes_without_a_card_or_a_marker(tmp_path):
+    assert kept_notes(tmp_path / "absent.md") == ""
+    plain = tmp_path / "plain.md"
+    plain.write_text("# a card written before notes were kept\n")
+    assert kept_notes(plain) == ""
