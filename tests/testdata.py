@@ -27,3 +27,47 @@ def write_video(path: Path, frames: int, size=(160, 120), fps: float = 10.0, fou
         writer.write(image)
     writer.release()
     return path
+
+
+def event_change(
+    kind: str,
+    source: str,
+    type_,
+    start,
+    end,
+    *,
+    site_id: str | None,
+    start_frame: int,
+    end_frame: int,
+    evidence_frame: int,
+    evidence_at,
+    evidence_box: tuple[float, float, float, float],
+    confidence: float,
+    image: np.ndarray,
+    track_id: int,
+    people: int,
+):
+    """An ``EventChange`` for store and API tests: every field given, ids derived as the rules derive them.
+
+    The suites wrap this with their own defaults (tests/api/conftest.py,
+    tests/sitewatch/store/conftest.py); ``track_id`` applies to no_helmet
+    events and ``people`` to out_of_hours ones, as the rules fill them.
+    """
+    from sitewatch.events import ChangeKind, Event, EventChange, EventType, Evidence, event_id_for
+
+    helmet = type_ is EventType.NO_HELMET
+    event = Event(
+        event_id=event_id_for(source, type_, start),
+        type=type_,
+        source=source,
+        start=start,
+        end=end,
+        start_frame=start_frame,
+        end_frame=end_frame,
+        evidence=Evidence(evidence_frame, evidence_at, evidence_box, confidence, image),
+        track_id=track_id if helmet else None,
+        closed=kind == "closed",
+        site_id=site_id,
+        people=None if helmet else people,
+    )
+    return EventChange(ChangeKind(kind), event)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from sitewatch.events import ChangeKind, Event, EventChange, EventType, Evidence, event_id_for
+from sitewatch.events import EventType
 from sitewatch.store.keys import Role, create_key
+from testdata import event_change
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -19,23 +20,12 @@ def make_change(
     kind="opened", source="gate", site_id="north", type_=EventType.NO_HELMET, start_s=0.0, end_s=2.0
 ):
     start = T0 + timedelta(seconds=start_s)
-    image = np.full((48, 64, 3), 120, np.uint8)
-    evidence = Evidence(3, start, (4.0, 4.0, 30.0, 40.0), 0.75, image)
-    event = Event(
-        event_id=event_id_for(source, type_, start),
-        type=type_,
-        source=source,
-        start=start,
-        end=T0 + timedelta(seconds=end_s),
-        start_frame=0,
-        end_frame=int(end_s * 10),
-        evidence=evidence,
-        track_id=1 if type_ is EventType.NO_HELMET else None,
-        closed=kind == "closed",
-        site_id=site_id,
-        people=None if type_ is EventType.NO_HELMET else 3,
+    return event_change(
+        kind, source, type_, start, T0 + timedelta(seconds=end_s),
+        site_id=site_id, start_frame=0, end_frame=int(end_s * 10),
+        evidence_frame=3, evidence_at=start, evidence_box=(4.0, 4.0, 30.0, 40.0), confidence=0.75,
+        image=np.full((48, 64, 3), 120, np.uint8), track_id=1, people=3,
     )
-    return EventChange(ChangeKind(kind), event)
 
 
 @dataclass

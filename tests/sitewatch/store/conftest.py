@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sitewatch.events import ChangeKind, Event, EventChange, EventType, Evidence, event_id_for
+from sitewatch.events import EventChange, EventType
+from testdata import event_change
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -34,23 +35,14 @@ def make_change(
     with_image: bool = True,
 ) -> EventChange:
     start = T0 + timedelta(seconds=start_s)
-    image = np.full((96, 128, 3), 90, np.uint8) if with_image else np.zeros((0, 0, 3), np.uint8)
-    evidence = Evidence(frame, start + timedelta(seconds=1), (10.0, 12.0, 60.0, 80.0), confidence, image)
-    event = Event(
-        event_id=event_id_for(source, type_, start),
-        type=type_,
-        source=source,
-        start=start,
-        end=T0 + timedelta(seconds=end_s),
-        start_frame=int(start_s * 10),
-        end_frame=int(end_s * 10),
-        evidence=evidence,
-        track_id=7 if type_ is EventType.NO_HELMET else None,
-        closed=kind == "closed",
-        site_id=site_id,
-        people=None if type_ is EventType.NO_HELMET else 2,
+    return event_change(
+        kind, source, type_, start, T0 + timedelta(seconds=end_s),
+        site_id=site_id, start_frame=int(start_s * 10), end_frame=int(end_s * 10),
+        evidence_frame=frame, evidence_at=start + timedelta(seconds=1), evidence_box=(10.0, 12.0, 60.0, 80.0),
+        confidence=confidence,
+        image=np.full((96, 128, 3), 90, np.uint8) if with_image else np.zeros((0, 0, 3), np.uint8),
+        track_id=7, people=2,
     )
-    return EventChange(ChangeKind(kind), event)
 
 
 @pytest.fixture
