@@ -90,45 +90,58 @@ def compact_checkpoint(src: Path, dst: Path) -> Path:
 
     ckpt = torch.load(src, map_location="cpu", weights_only=False)
     ckpt["optimizer"] = None
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".tmp")
-    torch.save(ckpt, tmp)
-    tmp.replace(dst)
+    _save_replacing(ckpt, dst)
     return dst
 
 
-def checkpoint_schedule(ckpt: Path) -> dict[str, int]:
-    """The epoch a checkpoint finished and the schedule length it was trained under."""
+def _save_replacing(state: dict, dst: Path) -> None:
+    # Write beside and rename, so that a run stopped mid-write never leaves a
+    # truncated checkpoint where the next session resumes from.
     import torch
 
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(dst)
+
+
+def _schedule_of(state: dict) -> dict[str, int]:
     args = state.get("train_args") or {}
     return {"epoch": int(state.get("epoch", -1)) + 1, "epochs": int(args.get("epochs", 0)),
             "close_mosaic": int(args.get("close_mosaic", 0))}
 
 
-def reschedule_checkpoint(ckpt: Path, epochs: int, close_mosaic: int | None = None) -> None:
-    """Change the schedule a checkpoint resumes into (total epochs, mosaic-off epochs).
+def checkpoint_schedule(ckpt: Path) -> dict[str, int]:
+    """The epochs a checkpoint has finished, and the schedule (length, mosaic-off tail) it resumes into."""
+    import torch
+
+    return _schedule_of(torch.load(ckpt, map_location="cpu", weights_only=False))
+
+
+def reschedule_checkpoint(ckpt: Path, epochs: int | None = None, close_mosaic: int | None = None) -> dict[str, int]:
+    """Change the schedule a checkpoint resumes into and return it (see :func:`checkpoint_schedule`).
 
     Ultralytics only resumes into the epoch count it started with. On a CPU the
     run spans sessions, and a cosine schedule that cannot finish within the time
     at hand leaves a model at a high learning rate; shortening the schedule lets
     the learning rate anneal and mosaic close before the time runs out (the
     learning rate follows the new cosine from the next epoch on). Lengthening
-    it continues a finished-early schedule.
+    it continues a finished-early schedule. ``None`` keeps that part as it is.
     """
     import torch
 
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    done = int(state.get("epoch", -1)) + 1
-    if epochs <= done:
-        raise ValueError(f"{ckpt}: {done} epochs are done already; --epochs must be more than that to resume")
+    before = _schedule_of(state)
+    epochs = before["epochs"] if epochs is None else epochs
+    if epochs <= before["epoch"]:
+        raise ValueError(
+            f"{ckpt}: {before['epoch']} epochs are done already; --epochs must be more than that to resume"
+        )
     state["train_args"]["epochs"] = epochs
     if close_mosaic is not None:
         state["train_args"]["close_mosaic"] = close_mosaic
-    tmp = ckpt.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(ckpt)
+    _save_replacing(state, ckpt)
+    return _schedule_of(state)
 
 
 def train(
@@ -152,11 +165,11 @@ def train(
         ckpt = checkpoint_path(settings.name)
         if not ckpt.exists():
             raise FileNotFoundError(f"no checkpoint to resume from at {ckpt}")
-        if resume_epochs is not None or resume_close_mosaic is not None:
-            done_so_far = checkpoint_schedule(ckpt)
-            reschedule_checkpoint(ckpt, resume_epochs or done_so_far["epochs"], resume_close_mosaic)
+        if resume_epochs is None and resume_close_mosaic is None:
+            schedule = checkpoint_schedule(ckpt)
+        else:
+            schedule = reschedule_checkpoint(ckpt, resume_epochs, resume_close_mosaic)
         # The ledger records the schedule actually resumed into.
-        schedule = checkpoint_schedule(ckpt)
         settings = replace(settings, epochs=schedule["epochs"], close_mosaic=schedule["close_mosaic"])
 
     data_yaml = build_training_set(sources, workdir / "data" / settings.name)

@@ -47,8 +47,7 @@ def main() -> None:
 
     frames = 0
     per_class: Counter[str] = Counter()
-    hits: Counter[str] = Counter()
-    hit_frames: dict[str, list[int]] = {}
+    hit_frames: dict[str, list[int]] = {}  # "helmet on cone left" -> frames
     with open(args.run / "detections.jsonl") as lines:
         for line in lines:
             row = json.loads(line)
@@ -60,14 +59,13 @@ def main() -> None:
                     continue
                 for name, region in LOOKALIKES.items():
                     if inside(box, region):
-                        hits[f"{cls} on {name}"] += 1
                         hit_frames.setdefault(f"{cls} on {name}", []).append(row["frame"])
     events = [json.loads(line) for line in open(args.run / "events.jsonl")]
     people = json.loads(args.people.read_text()) if args.people.exists() else None
     print(json.dumps({
         "frames_scored": frames,
         "boxes": dict(per_class),
-        "lookalike_boxes": dict(hits),
+        "lookalike_boxes": {k: len(v) for k, v in hit_frames.items()},
         "lookalike_frames": {k: v[:20] for k, v in hit_frames.items()},
         "no_helmet_events": sum(e["type"] == "no_helmet" for e in events),
         # Distinct people, and their appearances (most leave the picture and come back,
