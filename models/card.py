@@ -66,6 +66,44 @@ def accuracy_table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def training_stages(runs: Sequence[dict]) -> list[dict]:
+    """Group ledger runs into schedules: a run that starts from earlier weights (fine-tuning) opens a stage.
+
+    Each stage: where it started, its input size, learning rate, look-alike
+    share, the epochs its schedule planned and the epochs it finished.
+    """
+    stages: list[dict] = []
+    for run in runs:
+        settings = run.get("settings", {})
+        if not stages or run.get("init_from"):
+            start = run.get("init_from")
+            stages.append({
+                "start": f"{start['epochs']} epochs at {start['imgsz']} px" if start else "scratch",
+                "imgsz": settings.get("imgsz", "?"),
+                "lr0": settings.get("lr0") or "auto",
+                "lookalikes": float(settings.get("lookalikes", 0.0)),
+                "epochs_done": 0,
+            })
+        stage = stages[-1]
+        stage["planned"] = settings.get("epochs", "?")
+        stage["epochs_done"] = max([stage["epochs_done"], *run.get("epochs_done", [])])
+    return stages
+
+
+def model_input_size(onnx_path: Path) -> int | str:
+    """The default input size an ONNX model states in its metadata (``imgsz``), or '?'."""
+    import ast
+
+    import onnxruntime as ort
+
+    meta = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).get_modelmeta()
+    try:
+        size = ast.literal_eval(meta.custom_metadata_map.get("imgsz", ""))
+    except (ValueError, SyntaxError):
+        return "?"
+    return max(size) if isinstance(size, (list, tuple)) else size
+
+
 def write_card(
     onnx_path: Path,
     sources: Sequence[DataSource],
@@ -82,8 +120,9 @@ def write_card(
     card = onnx_path.with_suffix(".md")
     notes = notes or kept_notes(card)
     runs = read_ledger(name)
+    stages = training_stages(runs)
     settings = runs[-1]["settings"] if runs else {}
-    epochs_done = max((e for r in runs for e in r.get("epochs_done", [])), default=0)
+    epochs_done = sum(stage["epochs_done"] for stage in stages)
     seconds = sum(r.get("seconds", 0.0) for r in runs)
     if metrics is None and sources:
         metrics = measure(onnx_path, sources[0].data_yaml, split)
@@ -102,18 +141,27 @@ def write_card(
         f"{r.get('seconds', 0) / 3600:.2f} h | {'yes' if r.get('resumed') else 'no'} |"
         for i, r in enumerate(runs)
     ]
-    planned = settings.get("epochs", "?")
+    last = stages[-1] if stages else {"epochs_done": 0, "planned": "?"}
     status = (
-        "final" if epochs_done and epochs_done == planned else f"**interim**: {epochs_done} of {planned} epochs"
+        "final"
+        if last["epochs_done"] and last["epochs_done"] == last["planned"]
+        else f"**interim**: {last['epochs_done']} of {last['planned']} epochs of the last stage"
     )
+    stage_lines = [
+        f"| {i + 1} | {st['start']} | {st['imgsz']} | {st['epochs_done']} of {st['planned']} | "
+        f"{st['lr0']} | {st['lookalikes']:.0%} |"
+        for i, st in enumerate(stages)
+    ]
+    inference_size = model_input_size(onnx_path)
     text = f"""# Model card: {name}
 
 - File: `{onnx_path.name}` ({onnx_path.stat().st_size / 1e6:.1f} MB), sha256 `{sha256_of(onnx_path)}`
 - Status: {status}
 - Task: object detection, classes `head` (bare head: the violation), `helmet` (hard hat worn), `person`
 - Architecture: `{settings.get('model_yaml', '?')}` built from scratch (no pretrained weights), Ultralytics
-- Input: {settings.get('imgsz', '?')} x {settings.get('imgsz', '?')} px RGB, letterboxed; ONNX (opset 17) with
-  dynamic batch/height/width and the class names in its metadata
+- Input: {inference_size} x {inference_size} px RGB by default (the `imgsz` in its metadata; trained at
+  {settings.get('imgsz', '?')} px), letterboxed; ONNX (opset 17) with dynamic batch/height/width and the class
+  names in its metadata
 - License: AGPL-3.0 (trained with Ultralytics, AGPL-3.0)
 - Card written: {datetime.now(UTC).isoformat(timespec='seconds')}
 
@@ -126,7 +174,11 @@ See `datasets/README.md` for the data set and for training on your own site's im
 
 ## Training
 
-Settings: `{json.dumps({k: v for k, v in settings.items() if k != 'extra'})}`
+| stage | started from | input size | epochs | lr0 | photos with look-alikes drawn in |
+|---|---|---|---|---|---|
+{chr(10).join(stage_lines)}
+
+Settings of the last run: `{json.dumps({k: v for k, v in settings.items() if k != 'extra'})}`
 
 | run | started (UTC) | hardware | epochs | wall time | resumed |
 |---|---|---|---|---|---|

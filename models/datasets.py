@@ -10,6 +10,7 @@ those; :func:`build_training_set` writes relabelled copies of the label files
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,13 +99,60 @@ def _labels_dir(images_dir: Path) -> Path:
     return images_dir.parent / "labels" if images_dir.name == "images" else images_dir
 
 
-def build_training_set(sources: Sequence[DataSource], workdir: Path) -> Path:
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def _write_train_with_lookalikes(
+    images: Path, labels_text: Mapping[str, str], dest: Path, share: float, seed: int
+) -> int:
+    """Fill ``dest/images`` with the split's photos, ``share`` of them with look-alikes drawn in.
+
+    Untouched photos are linked; changed ones are written. Returns how many
+    photos were changed. Deterministic for a given seed and file list.
+    """
+    import cv2
+    import numpy as np
+
+    from sitewatch.models.lookalikes import add_lookalikes, yolo_boxes_to_pixels
+
+    out = dest / "images"
+    if out.is_symlink():
+        out.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    changed = 0
+    for photo in sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        target = out / photo.name
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        # Draw the random numbers for every photo, so that one photo's choice
+        # does not shift every later photo's drawing.
+        chosen, count, photo_seed = rng.random() < share, int(rng.integers(1, 4)), int(rng.integers(2**31))
+        image = cv2.imread(str(photo)) if chosen else None
+        if image is None:
+            os.symlink(photo, target)
+            continue
+        boxes = yolo_boxes_to_pixels(labels_text.get(photo.stem, ""), image.shape[1], image.shape[0])
+        add_lookalikes(image, boxes, np.random.default_rng(photo_seed), count)
+        cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        changed += 1
+    return changed
+
+
+def build_training_set(
+    sources: Sequence[DataSource], workdir: Path, lookalikes: float = 0.0, seed: int = 0
+) -> Path:
     """Write a combined data.yaml for ``sources`` under ``workdir`` and return its path.
 
     A single source whose classes already are sitewatch's, in order, is used as
     it is (no copies). Otherwise each source's splits become
     ``workdir/<n>/<split>/{images -> original, labels (relabelled)}``.
+    ``lookalikes`` > 0 draws cones, lamp heads and balls into that share of the
+    ``train`` photos (see :mod:`sitewatch.models.lookalikes`); those photos are
+    written under ``workdir/<n>/train/images``.
     """
+    if not 0.0 <= lookalikes <= 1.0:
+        raise ValueError(f"lookalikes must be a share between 0 and 1, not {lookalikes}")
     if not sources:
         raise ValueError("no data set given")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -116,18 +164,27 @@ def build_training_set(sources: Sequence[DataSource], workdir: Path) -> Path:
         for split, images in splits.items():
             if not images.is_dir():
                 raise FileNotFoundError(f"{source.data_yaml}: split {split!r} folder {images} does not exist")
-            if identity:
+            drawn_into = split == "train" and lookalikes > 0
+            if identity and not drawn_into:
                 combined[split].append(str(images))
                 continue
             dest = workdir / f"{n}" / split
             (dest / "labels").mkdir(parents=True, exist_ok=True)
+            labels_text = {
+                label.stem: relabel(label.read_text(), index_map) for label in _labels_dir(images).glob("*.txt")
+            }
+            for stem, text in labels_text.items():
+                (dest / "labels" / f"{stem}.txt").write_text(text)
             link = dest / "images"
-            if link.is_symlink() or link.exists():
-                link.unlink()
-            os.symlink(images, link)
-            for label in _labels_dir(images).glob("*.txt"):
-                (dest / "labels" / label.name).write_text(relabel(label.read_text(), index_map))
-            combined[split].append(str(link))
+            if drawn_into:
+                _write_train_with_lookalikes(images, labels_text, dest, lookalikes, seed + n)
+            else:
+                if link.is_symlink():
+                    link.unlink()
+                elif link.exists():  # photos drawn into by an earlier build
+                    shutil.rmtree(link)
+                os.symlink(images, link)
+            combined[split].append(str(link.absolute()))
     spec = {
         "path": str(workdir.resolve()),
         "names": dict(enumerate(SITEWATCH_CLASSES)),

@@ -2,7 +2,9 @@
 
 Ultralytics and torch are used here and nowhere on the runtime path; they come
 with the optional ``train`` extra. Nothing is downloaded: the network is built
-from a model YAML (``yolo11n.yaml``), never from a pretrained checkpoint.
+from a model YAML (``yolo11n.yaml``), never from a pretrained checkpoint. A
+later stage may fine-tune from one of our own checkpoints (``init_from``), e.g.
+at a larger input size or with look-alikes drawn into the photos.
 
 Long CPU runs span several sessions, so every saved epoch is also copied to a
 checkpoint under ``models/checkpoints/`` (committed, replaced each time) and a
@@ -57,6 +59,13 @@ class TrainSettings:
     cache: str = "ram"
     fraction: float = 1.0
     torch_threads: int = 0  # 0: every core
+    # Share of train photos with cones / lamp heads / balls drawn in as
+    # unlabelled background (models/lookalikes.py); 0 trains on the photos as they are.
+    lookalikes: float = 0.0
+    # Fine-tuning: start a new schedule from these weights (a checkpoint of an
+    # earlier sitewatch run) instead of from scratch; lr0 None lets Ultralytics choose.
+    init_from: str | None = None
+    lr0: float | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -144,6 +153,29 @@ def reschedule_checkpoint(ckpt: Path, epochs: int | None = None, close_mosaic: i
     return _schedule_of(state)
 
 
+def _starting_point(weights: Path, copy_to: Path) -> dict:
+    """Copy fine-tuning's starting weights aside and describe them for the ledger."""
+    import hashlib
+
+    import torch
+
+    if not weights.is_file():
+        raise FileNotFoundError(f"no weights to start from at {weights}")
+    copy_to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(weights, copy_to)
+    state = torch.load(copy_to, map_location="cpu", weights_only=False)
+    args = state.get("train_args") or {}
+    return {
+        "path": copy_to,
+        "record": {
+            "weights": str(weights),
+            "sha256": hashlib.sha256(copy_to.read_bytes()).hexdigest(),
+            "epochs": int(state.get("epoch", -1)) + 1,
+            "imgsz": args.get("imgsz"),
+        },
+    }
+
+
 def train(
     sources: Sequence[DataSource],
     settings: TrainSettings,
@@ -169,10 +201,23 @@ def train(
             schedule = checkpoint_schedule(ckpt)
         else:
             schedule = reschedule_checkpoint(ckpt, resume_epochs, resume_close_mosaic)
-        # The ledger records the schedule actually resumed into.
-        settings = replace(settings, epochs=schedule["epochs"], close_mosaic=schedule["close_mosaic"])
+        # The ledger records the schedule actually resumed into, and the run
+        # goes on with the data (look-alikes drawn in or not) it started with.
+        earlier = (read_ledger(settings.name) or [{}])[-1].get("settings", {})
+        settings = replace(
+            settings, epochs=schedule["epochs"], close_mosaic=schedule["close_mosaic"],
+            imgsz=earlier.get("imgsz", settings.imgsz), lookalikes=earlier.get("lookalikes", settings.lookalikes),
+            init_from=earlier.get("init_from"), lr0=earlier.get("lr0"),
+        )
 
-    data_yaml = build_training_set(sources, workdir / "data" / settings.name)
+    init_state = None
+    if settings.init_from and not resume:
+        # Read the starting weights before this run's first epoch replaces the
+        # committed checkpoint they may come from.
+        init_state = _starting_point(Path(settings.init_from), workdir / f"{settings.name}-start.pt")
+    data_yaml = build_training_set(
+        sources, workdir / "data" / settings.name, lookalikes=settings.lookalikes, seed=settings.seed
+    )
     runs = read_ledger(settings.name)
     run_record = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -180,6 +225,7 @@ def train(
         "settings": asdict(settings),
         "data": [str(s.data_yaml) for s in sources],
         "resumed": resume,
+        **({"init_from": init_state["record"]} if init_state else {}),
         "epochs_done": [],
         "seconds": 0.0,
     }
@@ -214,9 +260,20 @@ def train(
         model.add_callback("on_train_start", on_train_start)
         model.train(resume=str(ckpt), data=str(data_yaml), workers=settings.workers, device=settings.device)
     else:
-        model = YOLO(settings.model_yaml)
+        # From scratch: the architecture YAML. Fine-tuning: our own earlier
+        # weights (never a downloaded checkpoint).
+        model = YOLO(str(init_state["path"]) if init_state else settings.model_yaml)
         model.add_callback("on_model_save", on_model_save)
         model.add_callback("on_train_start", on_train_start)
+        # Fine-tuning names AdamW (what "auto" picks for runs this short) so that
+        # lr0 is honoured; naming it also brings back Ultralytics' warm-up bias
+        # rate of 0.1, which "auto" zeroes for Adam and which would shake the
+        # trained biases, so it is zeroed here too.
+        tuning = (
+            {"pretrained": True, "optimizer": "AdamW", "warmup_bias_lr": 0.0} if init_state else {"pretrained": False}
+        )
+        if settings.lr0 is not None:
+            tuning["lr0"] = settings.lr0
         model.train(
             data=str(data_yaml),
             imgsz=settings.imgsz,
@@ -234,10 +291,10 @@ def train(
             project=str(project),
             name=settings.name,
             exist_ok=True,
-            pretrained=False,
             amp=False,
             plots=False,
             patience=1000,
+            **tuning,
             **settings.extra,
         )
     run_record["seconds"] = round(time.monotonic() - started, 1)

@@ -46,21 +46,53 @@ def train(
             min=0, max=256, help="torch CPU threads; 0: every core. Use 1 while other work shares the CPU."
         ),
     ] = 0,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Fine-tune: start a new schedule from these weights (a checkpoint of an earlier sitewatch run, "
+            "e.g. models/checkpoints/NAME-last.pt), e.g. at a larger --imgsz or with --lookalikes.",
+        ),
+    ] = None,
+    lr0: Annotated[
+        float | None,
+        typer.Option(min=1e-6, max=0.1, help="Initial learning rate [default: chosen by Ultralytics]; lower it to fine-tune."),
+    ] = None,
+    lookalikes: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0,
+            help="Share of train photos with traffic cones, lamp heads and balls drawn in as unlabelled background, "
+            "so that they are not learnt as helmets (validation and test photos are left as they are).",
+        ),
+    ] = 0.0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue models/checkpoints/NAME-last.pt.")] = False,
     workdir: Annotated[Path, typer.Option(help="Scratch folder for runs and relabelled data.")] = Path("runs"),
     export_only: Annotated[
         bool, typer.Option("--export-only", help="Skip training: export the checkpoint's weights and write the card.")
     ] = False,
+    export_imgsz: Annotated[
+        int | None,
+        typer.Option(
+            min=64, max=2048,
+            help="Input size written into the exported model: the size every command runs it at unless told "
+            "otherwise [default: the training size]. Choose it on valid: sitewatch eval images DATA --split valid "
+            "--input-size N.",
+        ),
+    ] = None,
     eval_split: Annotated[str, typer.Option(help="Split of the first data set the card reports on.")] = "test",
 ) -> None:
     """Train a head/helmet/person detector from scratch, export ONNX and write its model card."""
+    if init_from and resume:
+        raise UserError("--init-from starts a new schedule and --resume continues one: give one of them")
+    if init_from and not init_from.is_file():
+        raise UserError(f"{init_from}: no such weights file to start from")
     try:
         import ultralytics  # noqa: F401
     except ImportError:
         raise UserError("training needs the train extra: pip install 'sitewatch[train]' (or make install-train)") from None
     from sitewatch.models.card import write_card
     from sitewatch.models.datasets import DataSource
-    from sitewatch.models.train import MODELS_DIR, TrainSettings, checkpoint_path, export_onnx
+    from sitewatch.models.train import MODELS_DIR, TrainSettings, checkpoint_path, export_onnx, read_ledger
     from sitewatch.models.train import train as run_training
 
     try:
@@ -72,6 +104,7 @@ def train(
             raise UserError(f"{source.data_yaml}: no such data.yaml")
     settings = TrainSettings(
         name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
+        lookalikes=lookalikes, init_from=str(init_from) if init_from else None, lr0=lr0,
         **({"epochs": epochs} if epochs is not None else {}),
         **({"close_mosaic": close_mosaic} if close_mosaic is not None else {}),
     )
@@ -87,6 +120,12 @@ def train(
             )
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    onnx_path = export_onnx(weights, MODELS_DIR / f"{name}.onnx", imgsz, workdir)
+    if export_imgsz is None:
+        # The size the weights were trained at: this run's, or for --export-only
+        # and --resume the one its ledger records.
+        runs = read_ledger(name)
+        trained_at = runs[-1]["settings"].get("imgsz") if runs and (export_only or resume) else None
+        export_imgsz = trained_at or imgsz
+    onnx_path = export_onnx(weights, MODELS_DIR / f"{name}.onnx", export_imgsz, workdir)
     card = write_card(onnx_path, sources, eval_split)
     typer.echo(f"model: {onnx_path}\nmodel card: {card}")

@@ -6,7 +6,9 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from sitewatch.models.card import NOTES_MARKER, kept_notes, write_card
+import pytest
+
+from sitewatch.models.card import NOTES_MARKER, kept_notes, model_input_size, training_stages, write_card
 
 TINY = Path(__file__).resolve().parents[1] / "detector" / "data" / "tiny-yolo.onnx"
 METRICS = {
@@ -43,3 +45,41 @@ def test_no_notes_without_a_card_or_a_marker(tmp_path):
     plain = tmp_path / "plain.md"
     plain.write_text("# a card written before notes were kept\n")
     assert kept_notes(plain) == ""
+
+
+def run(epochs_done, planned, imgsz=416, init_from=None, lr0=None, lookalikes=0.0):
+    record = {"settings": {"epochs": planned, "imgsz": imgsz, "lr0": lr0, "lookalikes": lookalikes},
+              "epochs_done": epochs_done}
+    return {**record, "init_from": init_from} if init_from else record
+
+
+FINE_TUNE = {"weights": "last.pt", "sha256": "0" * 64, "epochs": 14, "imgsz": 416}
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    [
+        ([], []),
+        (
+            [run([1], 20), run([2, 3], 20), run([4, 5], 14)],
+            [{"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "epochs_done": 5, "planned": 14}],
+        ),
+        (
+            [run([14], 14), run([1, 2], 6, 512, FINE_TUNE, 0.0007, 0.3), run([3], 6, 512)],
+            [
+                {"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "epochs_done": 14, "planned": 14},
+                {"start": "14 epochs at 416 px", "imgsz": 512, "lr0": 0.0007, "lookalikes": 0.3, "epochs_done": 3,
+                 "planned": 6},
+            ],
+        ),
+    ],
+)
+def test_training_stages_split_at_fine_tuning(runs, expected):
+    assert training_stages(runs) == expected
+
+
+def test_the_card_states_the_models_own_input_size(tmp_path):
+    model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
+    size = model_input_size(model)
+    assert isinstance(size, int) and size > 0
+    assert f"- Input: {size} x {size} px RGB by default" in write_card(model, [], metrics=METRICS).read_text()

@@ -103,3 +103,50 @@ def test_a_missing_split_folder_is_named(tmp_path):
     (tmp_path / "hh" / "valid" / "images").rmdir()
     with pytest.raises(FileNotFoundError, match="split 'val'"):
         build_training_set([DataSource(data)], tmp_path / "work")
+
+
+def make_photo_set(root: Path, photos: int) -> Path:
+    """A set of real (tiny, grey) JPEG photos, each with one labelled head in its top-left corner."""
+    import cv2
+    import numpy as np
+
+    for split in ("train", "valid"):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir(parents=True)
+        for i in range(photos):
+            cv2.imwrite(str(root / split / "images" / f"p{i}.jpg"), np.full((120, 160, 3), 90, np.uint8))
+            (root / split / "labels" / f"p{i}.txt").write_text("0 0.1 0.1 0.2 0.2\n")
+    data = root / "data.yaml"
+    data.write_text(yaml.safe_dump({"path": ".", "train": "train/images", "val": "valid/images",
+                                    "names": list(SITEWATCH_CLASSES)}))
+    return data
+
+
+def test_lookalikes_are_drawn_into_a_share_of_train_photos_only(tmp_path):
+    data = make_photo_set(tmp_path / "hh", photos=20)
+    spec = yaml.safe_load(build_training_set([DataSource(data)], tmp_path / "work", lookalikes=0.5).read_text())
+    train = Path(spec["train"][0])
+    assert train.is_absolute() and train.is_dir() and not train.is_symlink()
+    photos = sorted(train.iterdir())
+    written = [p for p in photos if not p.is_symlink()]
+    assert len(photos) == 20 and 4 <= len(written) <= 16, "about half the photos are drawn into"
+    assert all(p.resolve().parent == (tmp_path / "hh" / "train" / "images").resolve() for p in photos if p.is_symlink())
+    assert (train.parent / "labels" / "p0.txt").read_text() == "0 0.1 0.1 0.2 0.2\n", "labels are unchanged"
+    assert spec["val"] == [str((tmp_path / "hh" / "valid" / "images").resolve())], "validation photos stay real"
+
+
+def test_lookalike_builds_repeat_and_undo(tmp_path):
+    data = make_photo_set(tmp_path / "hh", photos=10)
+    first = Path(yaml.safe_load(build_training_set([DataSource(data)], tmp_path / "a", lookalikes=0.5).read_text())["train"][0])
+    second = Path(yaml.safe_load(build_training_set([DataSource(data)], tmp_path / "b", lookalikes=0.5).read_text())["train"][0])
+    assert [p.read_bytes() for p in sorted(first.iterdir())] == [p.read_bytes() for p in sorted(second.iterdir())]
+    # Built again without look-alikes, the same work folder trains on the untouched photos.
+    again = yaml.safe_load(build_training_set([DataSource(data)], tmp_path / "a").read_text())
+    assert again["train"] == [str((tmp_path / "hh" / "train" / "images").resolve())]
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_lookalike_share_is_bounded(tmp_path, share):
+    data = make_photo_set(tmp_path / "hh", photos=1)
+    with pytest.raises(ValueError, match="share between 0 and 1"):
+        build_training_set([DataSource(data)], tmp_path / "work", lookalikes=share)

@@ -1,0 +1,164 @@
+"""Draw helmet look-alikes (traffic cones, lamp heads on poles, balls) into training photos.
+
+The Hard Hat Workers photos are close-ups of workers; they hold almost no
+traffic cones, lamp posts or coloured balls, and a model trained on them alone
+calls a far-away cone a helmet (vtest.avi, and every real site, is full of
+cones). These objects are drawn into a share of the training photos as
+unlabelled background, away from every labelled box, so the loss teaches
+"a round or orange thing without a head under it is not a helmet".
+
+Only the ``train`` split is changed: validation and test stay real photos, so
+the figures measured on them are not flattered by the drawings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+
+# A drawn object: BGR pixels and an alpha mask in [0, 1], same height and width.
+Sprite = tuple[np.ndarray, np.ndarray]
+
+
+def _shaded(width: int, height: int, bgr: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+    # Light from one side: a left-to-right brightness ramp makes the drawing
+    # read as a solid body rather than a flat sticker.
+    ramp = np.linspace(rng.uniform(0.55, 0.8), rng.uniform(1.0, 1.2), width, dtype=np.float32)
+    if rng.random() < 0.5:
+        ramp = ramp[::-1]
+    body = np.empty((height, width, 3), np.float32)
+    body[:] = np.asarray(bgr, np.float32)
+    return np.clip(body * ramp[None, :, None], 0, 255)
+
+
+def _hsv_to_bgr(h: float, s: float, v: float) -> tuple[float, float, float]:
+    pixel = np.uint8([[[h, s, v]]])
+    return tuple(float(c) for c in cv2.cvtColor(pixel, cv2.COLOR_HSV2BGR)[0, 0])
+
+
+def draw_cone(height: int, rng: np.random.Generator) -> Sprite:
+    """A traffic cone: orange/red tapered body, white reflective bands, a dark base plate."""
+    width = max(4, int(height * rng.uniform(0.45, 0.7)))
+    colour = _hsv_to_bgr(rng.uniform(0, 14), rng.uniform(170, 255), rng.uniform(170, 255))
+    pixels = _shaded(width, height, colour, rng)
+    alpha = np.zeros((height, width), np.float32)
+    base_h = max(1, int(height * rng.uniform(0.06, 0.12))) if rng.random() < 0.7 else 0
+    body_h = height - base_h
+    top_w = width * rng.uniform(0.1, 0.25)
+    body_w = width * rng.uniform(0.75, 0.9)
+    centre = (width - 1) / 2
+    outline = np.array(
+        [[centre - top_w / 2, 0], [centre + top_w / 2, 0], [centre + body_w / 2, body_h], [centre - body_w / 2, body_h]],
+        np.float32,
+    )
+    cv2.fillConvexPoly(alpha, np.round(outline).astype(np.int32), 1.0, lineType=cv2.LINE_AA)
+    white = np.float32(rng.uniform(200, 250))
+    for band in range(int(rng.integers(1, 3))):
+        y0 = int(body_h * (0.3 + 0.25 * band))
+        y1 = min(body_h, y0 + max(1, int(body_h * rng.uniform(0.08, 0.14))))
+        pixels[y0:y1] = np.clip(pixels[y0:y1] / np.maximum(pixels[y0:y1].max(axis=2, keepdims=True), 1) * white, 0, 255)
+    if base_h:
+        alpha[body_h:] = 1.0
+        pixels[body_h:] = _shaded(width, base_h, colour if rng.random() < 0.5 else (40, 40, 40), rng)
+    return pixels, alpha
+
+
+def draw_lamp(height: int, rng: np.random.Generator) -> Sprite:
+    """A lamp head or round sign on a pole: a shaded dome above a thin vertical bar."""
+    width = max(4, int(height * rng.uniform(0.3, 0.5)))
+    grey = rng.uniform(120, 245)
+    tint = rng.uniform(0.85, 1.1, size=3)
+    colour = tuple(float(c) for c in np.clip(grey * tint, 0, 255))
+    pixels = _shaded(width, height, colour, rng)
+    alpha = np.zeros((height, width), np.float32)
+    dome_h = max(2, int(width * rng.uniform(0.5, 0.8)))
+    cx = width // 2
+    cv2.ellipse(alpha, (cx, dome_h), (max(1, width // 2 - 1), dome_h), 0, 180, 360, 1.0, -1, cv2.LINE_AA)
+    alpha[dome_h: dome_h + max(1, dome_h // 4), 1:-1] = 1.0
+    pole = max(1, width // 8)
+    alpha[dome_h:, cx - pole // 2: cx - pole // 2 + pole] = 1.0
+    pixels[dome_h + max(1, dome_h // 4):] *= 0.6
+    return pixels, alpha
+
+
+def draw_ball(height: int, rng: np.random.Generator) -> Sprite:
+    """A ball or round bucket lid in a hard-hat colour (white, yellow, orange, red, blue)."""
+    size = max(3, height // 3)
+    hue = float(rng.choice([0, 12, 25, 30, 110]))
+    saturation = 0.0 if rng.random() < 0.3 else rng.uniform(150, 255)
+    colour = _hsv_to_bgr(hue, saturation, rng.uniform(170, 255))
+    pixels = _shaded(size, size, colour, rng)
+    alpha = np.zeros((size, size), np.float32)
+    radius = max(1, size // 2 - 1)
+    cv2.circle(alpha, (size // 2, size // 2), radius, 1.0, -1, cv2.LINE_AA)
+    return pixels, alpha
+
+
+DRAWERS: tuple[tuple[Callable[[int, np.random.Generator], Sprite], float], ...] = (
+    (draw_cone, 0.6),
+    (draw_lamp, 0.2),
+    (draw_ball, 0.2),
+)
+
+
+def _free(box: tuple[int, int, int, int], taken: np.ndarray, margin: int) -> bool:
+    if not len(taken):
+        return True
+    x0, y0, x1, y1 = box
+    overlap_x = (np.minimum(x1 + margin, taken[:, 2]) - np.maximum(x0 - margin, taken[:, 0])) > 0
+    overlap_y = (np.minimum(y1 + margin, taken[:, 3]) - np.maximum(y0 - margin, taken[:, 1])) > 0
+    return not bool(np.any(overlap_x & overlap_y))
+
+
+def paste(image: np.ndarray, sprite: Sprite, x: int, y: int) -> None:
+    """Alpha-blend ``sprite`` into ``image`` (in place) with its top-left corner at (x, y)."""
+    pixels, alpha = sprite
+    h, w = alpha.shape
+    region = image[y: y + h, x: x + w].astype(np.float32)
+    blended = region * (1 - alpha[..., None]) + pixels * alpha[..., None]
+    image[y: y + h, x: x + w] = np.clip(blended, 0, 255).astype(np.uint8)
+
+
+def add_lookalikes(
+    image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, count: int, attempts: int = 30
+) -> list[tuple[int, int, int, int]]:
+    """Draw up to ``count`` look-alikes into ``image`` (in place) clear of ``boxes`` (N x 4 pixel xyxy).
+
+    Returns the boxes drawn. Sizes span far-field (a dozen pixels) to near
+    (a third of the photo height), since cones are mistaken at every distance.
+    """
+    img_h, img_w = image.shape[:2]
+    taken = np.asarray(boxes, np.float32).reshape(-1, 4)
+    drawn: list[tuple[int, int, int, int]] = []
+    drawers, weights = zip(*DRAWERS, strict=True)
+    for _ in range(count):
+        draw = drawers[int(rng.choice(len(drawers), p=np.asarray(weights) / sum(weights)))]
+        height = int(np.exp(rng.uniform(np.log(12), np.log(max(13, img_h / 3)))))
+        pixels, alpha = draw(height, rng)
+        h, w = alpha.shape
+        if h >= img_h or w >= img_w:
+            continue
+        for _ in range(attempts):
+            x, y = int(rng.integers(0, img_w - w)), int(rng.integers(0, img_h - h))
+            if _free((x, y, x + w, y + h), taken, margin=2):
+                # Soften to the photo's own sharpness: a crisp drawing in a
+                # blurry photo would be learnt as "crisp means not a helmet".
+                if h > 8:
+                    pixels = cv2.GaussianBlur(pixels, (3, 3), 0)
+                paste(image, (pixels, alpha), x, y)
+                drawn.append((x, y, x + w, y + h))
+                taken = np.vstack([taken, np.float32([[x, y, x + w, y + h]])])
+                break
+    return drawn
+
+
+def yolo_boxes_to_pixels(label_text: str, width: int, height: int) -> np.ndarray:
+    """YOLO label lines (class cx cy w h, normalised) -> N x 4 pixel xyxy."""
+    rows = [line.split() for line in label_text.splitlines() if line.split()]
+    if not rows:
+        return np.zeros((0, 4), np.float32)
+    cxcywh = np.asarray([[float(v) for v in r[1:5]] for r in rows], np.float32)
+    cxcywh *= np.float32([width, height, width, height])
+    return np.column_stack([cxcywh[:, :2] - cxcywh[:, 2:] / 2, cxcywh[:, :2] + cxcywh[:, 2:] / 2])

@@ -1,0 +1,91 @@
+"""Look-alikes drawn into training photos (models/lookalikes.py), on made-up images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sitewatch.models.lookalikes import (
+    DRAWERS,
+    add_lookalikes,
+    draw_ball,
+    draw_cone,
+    draw_lamp,
+    paste,
+    yolo_boxes_to_pixels,
+)
+
+
+@pytest.mark.parametrize("draw", [draw_cone, draw_lamp, draw_ball])
+@pytest.mark.parametrize("height", [12, 40, 150])
+def test_drawings_have_a_body_and_fit_their_height(draw, height):
+    pixels, alpha = draw(height, np.random.default_rng(height))
+    assert pixels.shape[:2] == alpha.shape and alpha.shape[0] <= height
+    assert 0.15 < alpha.mean() < 0.95, "a drawing covers part of its box, not none or all of it"
+    assert alpha.min() >= 0 and alpha.max() <= 1
+
+
+def test_a_cone_is_orange_red():
+    pixels, alpha = draw_cone(80, np.random.default_rng(1))
+    body = pixels[alpha > 0.9]
+    blue, red = body[:, 0].mean(), body[:, 2].mean()
+    assert red > blue + 40
+
+
+def test_paste_blends_by_alpha():
+    image = np.full((10, 10, 3), 100, np.uint8)
+    pixels = np.full((2, 2, 3), 200, np.float32)
+    alpha = np.array([[1.0, 0.5], [0.0, 1.0]], np.float32)
+    paste(image, (pixels, alpha), 3, 4)
+    assert image[4, 3, 0] == 200 and image[4, 4, 0] == 150 and image[5, 3, 0] == 100 and image[5, 4, 0] == 200
+    assert (image[:4] == 100).all()
+
+
+@pytest.mark.parametrize(
+    ("label", "size", "expected"),
+    [
+        ("", (100, 50), np.zeros((0, 4))),
+        ("0 0.5 0.5 0.2 0.4\n", (100, 50), [[40, 15, 60, 35]]),
+        ("1 0.1 0.2 0.2 0.2\n\n2 0.9 0.9 0.2 0.2\n", (10, 10), [[0, 1, 2, 3], [8, 8, 10, 10]]),
+    ],
+)
+def test_yolo_boxes_to_pixels(label, size, expected):
+    np.testing.assert_allclose(yolo_boxes_to_pixels(label, *size), np.asarray(expected, np.float32).reshape(-1, 4))
+
+
+def test_lookalikes_stay_clear_of_labelled_boxes():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    before = image.copy()
+    boxes = np.float32([[50, 50, 150, 150], [250, 20, 390, 200]])
+    drawn = add_lookalikes(image, boxes, np.random.default_rng(3), count=3)
+    assert drawn, "there is room for a drawing"
+    for x0, y0, x1, y1 in boxes.astype(int):
+        assert (image[y0:y1, x0:x1] == before[y0:y1, x0:x1]).all(), "labelled objects are never painted over"
+    for dx0, dy0, dx1, dy1 in drawn:
+        assert not (image[dy0:dy1, dx0:dx1] == before[dy0:dy1, dx0:dx1]).all()
+        for x0, y0, x1, y1 in boxes:
+            assert dx1 <= x0 or dx0 >= x1 or dy1 <= y0 or dy0 >= y1
+    changed = np.argwhere((image != before).any(axis=2))
+    inside_drawn = [any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in drawn) for y, x in changed]
+    assert all(inside_drawn), "nothing changes outside the drawn boxes"
+
+
+def test_lookalikes_are_deterministic_for_a_seed():
+    base = np.full((200, 200, 3), 128, np.uint8)
+    a, b, c = base.copy(), base.copy(), base.copy()
+    assert add_lookalikes(a, np.zeros((0, 4)), np.random.default_rng(7), 2) == add_lookalikes(
+        b, np.zeros((0, 4)), np.random.default_rng(7), 2
+    )
+    add_lookalikes(c, np.zeros((0, 4)), np.random.default_rng(8), 2)
+    assert (a == b).all() and not (a == c).all()
+
+
+def test_a_photo_full_of_labels_gets_no_drawing():
+    image = np.zeros((60, 60, 3), np.uint8)
+    assert add_lookalikes(image, np.float32([[0, 0, 60, 60]]), np.random.default_rng(0), count=3) == []
+    assert not image.any()
+
+
+def test_drawer_weights_are_a_distribution():
+    assert all(weight > 0 for _, weight in DRAWERS)

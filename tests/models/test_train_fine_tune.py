@@ -1,0 +1,63 @@
+"""A real (tiny) training run from scratch, then a fine-tuning stage from its checkpoint (train extra).
+
+Ultralytics trains yolo11n from its YAML for one epoch on six made-up 64 px
+photos, then fine-tunes from the checkpoint that run left, at a larger size and
+with look-alikes drawn in. What is checked is the bookkeeping a later session
+relies on: the checkpoint, the ledger's stages and where each stage started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import yaml
+
+from sitewatch.models import train as training
+from sitewatch.models.card import training_stages
+from sitewatch.models.datasets import SITEWATCH_CLASSES, DataSource
+
+pytestmark = pytest.mark.train
+pytest.importorskip("ultralytics", reason="needs the train extra (ultralytics, torch)")
+cv2 = pytest.importorskip("cv2")
+
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.default_rng(0)
+    for split in ("train", "valid"):
+        (tmp_path / "set" / split / "images").mkdir(parents=True)
+        (tmp_path / "set" / split / "labels").mkdir(parents=True)
+        for i in range(6):
+            image = rng.integers(0, 60, (96, 128, 3), dtype=np.uint8)
+            cv2.circle(image, (40, 40), 14, (0, 220, 255), -1)  # a yellow "helmet"
+            cv2.imwrite(str(tmp_path / "set" / split / "images" / f"p{i}.jpg"), image)
+            (tmp_path / "set" / split / "labels" / f"p{i}.txt").write_text("1 0.3125 0.4167 0.22 0.3\n")
+    path = tmp_path / "set" / "data.yaml"
+    path.write_text(yaml.safe_dump({"path": ".", "train": "train/images", "val": "valid/images",
+                                    "names": list(SITEWATCH_CLASSES)}))
+    return path
+
+
+def test_fine_tuning_starts_a_new_stage_from_the_checkpoint(tmp_path, data, monkeypatch):
+    monkeypatch.setattr(training, "CHECKPOINT_DIR", tmp_path / "checkpoints")
+    common = {"name": "tiny", "epochs": 1, "batch": 2, "workers": 0, "close_mosaic": 0,
+              "torch_threads": 1}
+    scratch = training.TrainSettings(imgsz=64, **common)
+    training.train([DataSource(data)], scratch, tmp_path / "work")
+    checkpoint = training.checkpoint_path("tiny")
+    assert checkpoint.exists() and training.checkpoint_schedule(checkpoint)["epoch"] == 1
+    started_from = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+
+    tuned = training.TrainSettings(imgsz=96, lr0=0.0005, lookalikes=0.5, init_from=str(checkpoint), **common)
+    best = training.train([DataSource(data)], tuned, tmp_path / "work")
+    assert best.exists()
+
+    runs = training.read_ledger("tiny")
+    assert len(runs) == 2 and runs[1]["init_from"]["sha256"] == started_from
+    assert runs[1]["init_from"]["epochs"] == 1 and runs[1]["init_from"]["imgsz"] == 64
+    assert [s["start"] for s in training_stages(runs)] == ["scratch", "1 epochs at 64 px"]
+    state = __import__("torch").load(checkpoint, map_location="cpu", weights_only=False)
+    assert state["train_args"]["imgsz"] == 96 and state["train_args"]["lr0"] == 0.0005
+    assert state["train_args"]["warmup_bias_lr"] == 0.0

@@ -1,0 +1,26 @@
+"""``sitewatch train``: argument mistakes get one line and exit 2, before any training starts."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from sitewatch.cli import app
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--init-from", "{weights}", "--resume"], "give one of them"),
+        (["--init-from", "{missing}"], "no such weights file"),
+        (["--lookalikes", "1.5"], "less than or equal to 1"),
+    ],
+)
+def test_bad_training_arguments_are_refused(tmp_path, extra, message):
+    weights = tmp_path / "last.pt"
+    weights.write_bytes(b"weights")
+    args = [a.format(weights=weights, missing=tmp_path / "absent.pt") for a in extra]
+    result = CliRunner().invoke(app, ["train", "--data", str(tmp_path / "data.yaml"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
