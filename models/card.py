@@ -135,8 +135,9 @@ def write_card(
             + ", ".join(f"{k} {v:,}" for k, v in sizes.items())
             + f" images ({mapping})"
         )
+    run_stage = [1 + sum(1 for earlier in runs[1: i + 1] if earlier.get("init_from")) for i in range(len(runs))]
     run_lines = [
-        f"| {i + 1} | {r['started']} | {r.get('hardware', '?')} | "
+        f"| {i + 1} | {run_stage[i]} | {r['started']} | {r.get('hardware', '?')} | "
         f"{min(r['epochs_done'], default='-')}-{max(r['epochs_done'], default='-')} | "
         f"{r.get('seconds', 0) / 3600:.2f} h | {'yes' if r.get('resumed') else 'no'} |"
         for i, r in enumerate(runs)
@@ -180,8 +181,8 @@ See `datasets/README.md` for the data set and for training on your own site's im
 
 Settings of the last run: `{json.dumps({k: v for k, v in settings.items() if k != 'extra'})}`
 
-| run | started (UTC) | hardware | epochs | wall time | resumed |
-|---|---|---|---|---|---|
+| run | stage | started (UTC) | hardware | epochs of its stage | wall time | resumed |
+|---|---|---|---|---|---|---|
 {chr(10).join(run_lines)}
 
 Total training time: {seconds / 3600:.2f} h for {epochs_done} epochs.
