@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -32,9 +34,11 @@ def test_rect_and_square_inputs_agree_on_the_shipped_model():
     det = OnnxDetector(default_model_path(), tiles="off", confidence=0.05)
     matched = total = 0
     for image in frames(8):
-        rect = det.detect(image)  # one 768x576 frame: a 416x320 input
+        rect = det.detect(image)  # one 768x576 frame: e.g. a 416x320 input for a 416 px model
         mixed = det.prepare([image, np.ascontiguousarray(image.transpose(1, 0, 2))])
-        assert det.prepare([image]).blob.shape[2:] == (320, 416) and mixed.blob.shape[2:] == (416, 416)
+        size = det.input_size
+        short_side = math.ceil(round(576 * size / 768) / 32) * 32
+        assert det.prepare([image]).blob.shape[2:] == (short_side, size) and mixed.blob.shape[2:] == (size, size)
         square = det.postprocess(det.run(mixed.blob), mixed.plan)[0]
         if len(rect) == 0:
             continue

@@ -16,7 +16,10 @@ CLASSES = ("head", "helmet", "person")
 def test_default_model_loads_with_its_class_names():
     detector = OnnxDetector(default_model_path(), threads=1, tiles="off")
     assert detector.class_names == CLASSES
-    assert detector.input_size == 416
+    # The model runs at the size its card states (its own metadata, chosen on valid).
+    card = default_model_path().with_suffix(".md").read_text()
+    stated = re.search(r"- Input: (\d+) x \1 px", card)
+    assert stated and detector.input_size == int(stated.group(1))
     found = detector.detect(np.zeros((320, 416, 3), np.uint8))
     assert found.class_names == CLASSES and len(found) == 0, "a black frame holds no heads"
 
