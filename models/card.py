@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sitewatch.models.datasets import SITEWATCH_CLASSES, DataSource, read_data_yaml
+from sitewatch.models.datasets import IMAGE_SUFFIXES, SITEWATCH_CLASSES, DataSource, read_data_yaml
 from sitewatch.models.train import read_ledger
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 # Everything below this line in a card is written by people (field checks,
 # inspected results, choices and why) and survives a rewrite of the card.

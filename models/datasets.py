@@ -99,7 +99,7 @@ def _labels_dir(images_dir: Path) -> Path:
     return images_dir.parent / "labels" if images_dir.name == "images" else images_dir
 
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 
 
 def _write_train_with_lookalikes(
