@@ -76,7 +76,8 @@ def _class_names(path: Path, metadata: dict[str, str]) -> tuple[str, ...]:
     return tuple(parsed)
 
 
-def _metadata_imgsz(metadata: dict[str, str]) -> int | None:
+def metadata_input_size(metadata: dict[str, str]) -> int | None:
+    """The input size an Ultralytics export states in its ``imgsz`` metadata (the long side), or None."""
     parsed = _parse_literal(metadata.get("imgsz"))
     if isinstance(parsed, int) and parsed > 0:
         return parsed
@@ -220,7 +221,7 @@ class OnnxDetector:
             raise ModelError(
                 f"{self.model_path}: unsupported model: only one of input height and width is fixed"
             )
-        size = requested if requested is not None else _metadata_imgsz(metadata)
+        size = requested if requested is not None else metadata_input_size(metadata)
         if size is None:
             raise ModelError(
                 f"{self.model_path}: the model does not say its input size (no 'imgsz'); pass one"

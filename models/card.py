@@ -91,16 +91,13 @@ def training_stages(runs: Sequence[dict]) -> list[dict]:
 
 def model_input_size(onnx_path: Path) -> int | str:
     """The default input size an ONNX model states in its metadata (``imgsz``), or '?'."""
-    import ast
-
     import onnxruntime as ort
 
+    from sitewatch.detector.onnx import metadata_input_size
+
     meta = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).get_modelmeta()
-    try:
-        size = ast.literal_eval(meta.custom_metadata_map.get("imgsz", ""))
-    except (ValueError, SyntaxError):
-        return "?"
-    return max(size) if isinstance(size, (list, tuple)) else size
+    size = metadata_input_size(meta.custom_metadata_map)
+    return "?" if size is None else size
 
 
 def write_card(

@@ -13,6 +13,7 @@ from sitewatch.detector import ModelError, OnnxDetector
 from sitewatch.detector.batch import postprocess
 from sitewatch.detector.decode import decode
 from sitewatch.detector.nms import nms
+from sitewatch.detector.onnx import metadata_input_size
 from sitewatch.types import Detections
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -64,6 +65,21 @@ def test_reads_names_size_and_identity_from_the_file(dynamic):
     assert dynamic.input_size == 128  # metadata imgsz [128, 128]
     assert dynamic.model_name == "tiny-yolo.onnx"
     assert dynamic.model_sha256 == hashlib.sha256(DYNAMIC.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        ({"imgsz": "[576, 576]"}, 576),
+        ({"imgsz": "[448, 576]"}, 576),  # rectangular export: the long side
+        ({"imgsz": "640"}, 640),
+        ({"imgsz": "[0, 0]"}, None),
+        ({"imgsz": "not a size"}, None),
+        ({}, None),
+    ],
+)
+def test_metadata_input_size(metadata, expected):
+    assert metadata_input_size(metadata) == expected
 
 
 def test_static_model_size_comes_from_its_input_shape():
