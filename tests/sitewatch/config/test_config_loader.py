@@ -190,3 +190,10 @@ def test_the_documented_example_is_the_example_file() -> None:
     section = doc.split("## Complete example", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block == EXAMPLE.read_text()
+
+
+def test_demo_config_tiles_its_far_field_camera():
+    """`make demo`'s camera sees 8-15 px heads; at the shipped model's 576 px, 'auto' would not tile it."""
+    settings = load_settings(EXAMPLE.with_name("demo.yaml"))
+    (camera,) = settings.cameras
+    assert camera.id == "vtest" and camera.tiles == "on"
