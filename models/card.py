@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 
 from sitewatch.models.datasets import IMAGE_SUFFIXES, SITEWATCH_CLASSES, DataSource, read_data_yaml
@@ -65,6 +66,11 @@ def accuracy_table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def _opens_stage(index: int, run: dict) -> bool:
+    """The first run, and every run that starts from earlier weights (fine-tuning), opens a stage."""
+    return index == 0 or bool(run.get("init_from"))
+
+
 def training_stages(runs: Sequence[dict]) -> list[dict]:
     """Group ledger runs into schedules: a run that starts from earlier weights (fine-tuning) opens a stage.
 
@@ -72,9 +78,9 @@ def training_stages(runs: Sequence[dict]) -> list[dict]:
     share, the epochs its schedule planned and the epochs it finished.
     """
     stages: list[dict] = []
-    for run in runs:
+    for index, run in enumerate(runs):
         settings = run.get("settings", {})
-        if not stages or run.get("init_from"):
+        if _opens_stage(index, run):
             start = run.get("init_from")
             stages.append({
                 "start": f"{start['epochs']} epochs at {start['imgsz']} px" if start else "scratch",
@@ -131,7 +137,7 @@ def write_card(
             + ", ".join(f"{k} {v:,}" for k, v in sizes.items())
             + f" images ({mapping})"
         )
-    run_stage = [1 + sum(1 for earlier in runs[1: i + 1] if earlier.get("init_from")) for i in range(len(runs))]
+    run_stage = list(accumulate(int(_opens_stage(i, r)) for i, r in enumerate(runs)))
     run_lines = [
         f"| {i + 1} | {run_stage[i]} | {r['started']} | {r.get('hardware', '?')} | "
         f"{min(r['epochs_done'], default='-')}-{max(r['epochs_done'], default='-')} | "
