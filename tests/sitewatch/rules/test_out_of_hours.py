@@ -141,6 +141,22 @@ def test_episodes(name, start, people, permits, expected) -> None:
         assert change.event.type is EventType.OUT_OF_HOURS and change.event.track_id is None
 
 
+@pytest.mark.parametrize(
+    ("name", "people", "expected"),
+    [
+        # one frame a second; the gap is the time between two sightings.
+        # One missed camera shot (~6 s) mid-count: the 30 s persistence carries on.
+        ("sightings 7 s apart", [1] * 20 + [0] * 6 + [1] * 20, [(0, 45, 1)]),
+        ("sightings 10 s apart", [1] * 20 + [0] * 9 + [1] * 20, [(0, 48, 1)]),
+        # gone longer than dropout_s: the count restarts and 20 s is too short
+        ("sightings 11 s apart", [1] * 20 + [0] * 10 + [1] * 20, []),
+    ],
+)
+def test_default_dropout_tolerates_one_missed_shot(name, people, expected) -> None:
+    rule = OutOfHoursRule("cam1", SITE, settings=OutOfHoursSettings())
+    assert closed_events(run(rule, MONDAY_NIGHT, people), MONDAY_NIGHT) == expected
+
+
 def test_changes_over_one_event_life() -> None:
     settings = SETTINGS.model_copy(update={"update_every_s": 10})
     changes = run(OutOfHoursRule("cam1", SITE, [], settings), MONDAY_NIGHT, [1] * 12 + [2] * 3 + [1] * 30)
