@@ -14,6 +14,9 @@ machine, so the numbers compare. Prints one JSON line:
   shape sitewatch feeds for this video (the long side at the model's size,
   the short side padded to the stride: 416x320 for 768x576), repeated - the
   model's own ceiling. Ultralytics' ``predict`` uses the same rectangle.
+  Timed just before and just after the sitewatch run and averaged (both
+  timings in ``raw_model_fps_before_after``), so drift during the run
+  does not bias the share one way.
 - ``ratio`` = sitewatch / ultralytics; ``model_share`` = sitewatch / raw model.
 - ``sitewatch_events``: no_helmet events; ``ultralytics_tracks``: distinct
   track ids that were ever a ``head`` (the nearest Ultralytics notion of one
@@ -108,10 +111,15 @@ def main() -> None:
     imgsz = OnnxDetector(model).input_size
     # The bare session first: once torch is imported (for Ultralytics) its idle
     # OpenMP threads share the cores and would slow any later timing here.
+    # The bare session is timed before and after sitewatch's run and averaged:
+    # this VM's speed drifts by a third from one minute to the next, and one
+    # timing on one side of the run biased model_share either way.
     shape = input_shape(model, args.video)
-    raw = raw_model_fps(model, shape, args.threads)
+    raw_before = raw_model_fps(model, shape, args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         summary = sitewatch_run(args.video, model, Path(tmp))
+    raw_after = raw_model_fps(model, shape, args.threads)
+    raw = (raw_before + raw_after) / 2
     ultra_fps, ultra_tracks, ultra_frames = ultralytics_run(args.video, model, imgsz)
     sw = summary["fps"]
     print(json.dumps({
@@ -125,6 +133,7 @@ def main() -> None:
         "ultralytics_fps": round(ultra_fps, 2),
         "ratio": round(sw / ultra_fps, 3),
         "raw_model_fps": round(raw, 2),
+        "raw_model_fps_before_after": [round(raw_before, 2), round(raw_after, 2)],
         "model_share": round(sw / raw, 3),
         "sitewatch_events": summary["events"].get("no_helmet", 0),
         "ultralytics_tracks": ultra_tracks,
