@@ -109,11 +109,10 @@ def main() -> None:
 
     model = args.model or default_model_path()
     imgsz = OnnxDetector(model).input_size
-    # The bare session first: once torch is imported (for Ultralytics) its idle
-    # OpenMP threads share the cores and would slow any later timing here.
-    # The bare session is timed before and after sitewatch's run and averaged:
-    # this VM's speed drifts by a third from one minute to the next, and one
-    # timing on one side of the run biased model_share either way.
+    # The bare session is timed on both sides of sitewatch's run and averaged
+    # (this VM's speed drifts by a third within minutes; one timing on one side
+    # biased model_share either way), and both before Ultralytics: once torch
+    # is imported its idle OpenMP threads share the cores and slow any timing.
     shape = input_shape(model, args.video)
     raw_before = raw_model_fps(model, shape, args.threads)
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,6 +20,8 @@ import pickle
 import tempfile
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from sitewatch.config import load_settings
 from sitewatch.config.rules import OutOfHoursSettings
 from sitewatch.evaluation.clips import evaluate_clips
@@ -47,17 +49,20 @@ class ReplayDetector:
         self.results, self.next, self.model_name, self.model_sha256 = results, 0, model_name, model_sha256
 
     def detect(self, image):
+        if self.next == len(self.results):
+            raise SystemExit("the detections cache holds fewer frames than these clips: delete it and run again")
         detections = self.results[self.next]
         self.next += 1
         return detections
 
 
-def parse_setting(text: str) -> dict[str, float]:
-    fields = dict(part.split("=", 1) for part in text.split(","))
-    unknown = set(fields) - set(OutOfHoursSettings.model_fields)
-    if unknown:
-        raise SystemExit(f"{text}: not out_of_hours settings: {', '.join(sorted(unknown))}")
-    return {k: float(v) for k, v in fields.items()}
+def parse_setting(text: str, base: OutOfHoursSettings) -> OutOfHoursSettings:
+    """``base`` with ``key=value`` pairs applied, validated as a config file's would be (names, bounds)."""
+    try:
+        fields = dict(part.split("=", 1) for part in text.split(","))
+        return OutOfHoursSettings.model_validate({**base.model_dump(), **fields})
+    except (ValueError, ValidationError) as exc:
+        raise SystemExit(f"{text}: not a valid out_of_hours setting: {exc}") from None
 
 
 def main() -> None:
@@ -66,10 +71,10 @@ def main() -> None:
     parser.add_argument("cache", type=Path, help="detections cache (written on the first run)")
     parser.add_argument("settings", nargs="+", help="key=value[,key=value] of rules.out_of_hours")
     args = parser.parse_args()
-    variants = [parse_setting(s) for s in args.settings]
+    base = load_settings(None)
+    variants = [parse_setting(s, base.rules.out_of_hours) for s in args.settings]
 
     clips = [read_clip(folder) for folder in find_clips(args.clips)]
-    base = load_settings(None)
     if args.cache.exists():
         name, sha256, results = pickle.loads(args.cache.read_bytes())
     else:
@@ -79,8 +84,7 @@ def main() -> None:
         name, sha256, results = recorder.model_name, recorder.model_sha256, recorder.results
         args.cache.write_bytes(pickle.dumps((name, sha256, results)))
 
-    for text, update in zip(args.settings, variants):
-        rule = base.rules.out_of_hours.model_copy(update=update)
+    for text, rule in zip(args.settings, variants):
         settings = base.model_copy(update={"rules": base.rules.model_copy(update={"out_of_hours": rule})})
         with tempfile.TemporaryDirectory() as work:
             summary = evaluate_clips(clips, settings, ReplayDetector(results, name, sha256), Path(work)).as_dict()
