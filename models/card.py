@@ -67,8 +67,13 @@ def accuracy_table(metrics: dict) -> str:
 
 
 def _opens_stage(index: int, run: dict) -> bool:
-    """The first run, and every run that starts from earlier weights (fine-tuning), opens a stage."""
-    return index == 0 or bool(run.get("init_from"))
+    """The first run, every run that starts from earlier weights (fine-tuning) and every average opens a stage."""
+    return index == 0 or bool(run.get("init_from")) or run.get("kind") == "average"
+
+
+def _averaged_from(run: dict) -> str:
+    sources = ", ".join(f"{Path(r['weights']).name} ({r['sha256'][:12]})" for r in run.get("averaged", []))
+    return f"mean of the weights of {sources}"
 
 
 def training_stages(runs: Sequence[dict]) -> list[dict]:
@@ -80,6 +85,10 @@ def training_stages(runs: Sequence[dict]) -> list[dict]:
     stages: list[dict] = []
     for index, run in enumerate(runs):
         settings = run.get("settings", {})
+        if run.get("kind") == "average":
+            stages.append({"start": _averaged_from(run), "imgsz": "-", "lr0": "-", "lookalikes": None,
+                           "epochs_done": 0, "planned": 0, "average": True})
+            continue
         if _opens_stage(index, run):
             start = run.get("init_from")
             stages.append({
@@ -140,19 +149,21 @@ def write_card(
     run_stage = list(accumulate(int(_opens_stage(i, r)) for i, r in enumerate(runs)))
     run_lines = [
         f"| {i + 1} | {run_stage[i]} | {r['started']} | {r.get('hardware', '?')} | "
-        f"{min(r['epochs_done'], default='-')}-{max(r['epochs_done'], default='-')} | "
-        f"{r.get('seconds', 0) / 3600:.2f} h | {'yes' if r.get('resumed') else 'no'} |"
+        + ("average" if r.get("kind") == "average"
+           else f"{min(r['epochs_done'], default='-')}-{max(r['epochs_done'], default='-')}")
+        + f" | {r.get('seconds', 0) / 3600:.2f} h | {'yes' if r.get('resumed') else 'no'} |"
         for i, r in enumerate(runs)
     ]
     last = stages[-1] if stages else {"epochs_done": 0, "planned": "?"}
     status = (
         "final"
-        if last["epochs_done"] and last["epochs_done"] == last["planned"]
+        if last.get("average") or (last["epochs_done"] and last["epochs_done"] == last["planned"])
         else f"**interim**: {last['epochs_done']} of {last['planned']} epochs of the last stage"
     )
     stage_lines = [
-        f"| {i + 1} | {st['start']} | {st['imgsz']} | {st['epochs_done']} of {st['planned']} | "
-        f"{st['lr0']} | {st['lookalikes']:.0%} |"
+        f"| {i + 1} | {st['start']} | {st['imgsz']} | "
+        f"{'-' if st.get('average') else str(st['epochs_done']) + ' of ' + str(st['planned'])} | "
+        f"{st['lr0']} | {'-' if st['lookalikes'] is None else format(st['lookalikes'], '.0%')} |"
         for i, st in enumerate(stages)
     ]
     inference_size = model_input_size(onnx_path)

@@ -80,10 +80,26 @@ def train(
         ),
     ] = None,
     eval_split: Annotated[str, typer.Option(help="Split of the first data set the card reports on.")] = "test",
+    average: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Skip training: average the weights of these checkpoints (repeat, at least two, one architecture; "
+            "e.g. the ends of two fine-tuning stages) into models/checkpoints/NAME-last.pt, then export and write "
+            "the card. Choose between the average and its sources on valid.",
+        ),
+    ] = None,
 ) -> None:
     """Train a head/helmet/person detector from scratch, export ONNX and write its model card."""
     if init_from and resume:
         raise UserError("--init-from starts a new schedule and --resume continues one: give one of them")
+    if average and (init_from or resume or export_only):
+        raise UserError("--average makes a checkpoint without training: it goes with neither --init-from, --resume "
+                        "nor --export-only")
+    if average is not None and len(average) < 2:
+        raise UserError("--average needs at least two checkpoints")
+    for path in average or []:
+        if not path.is_file():
+            raise UserError(f"{path}: no such checkpoint to average")
     if init_from and not init_from.is_file():
         raise UserError(f"{init_from}: no such weights file to start from")
     try:
@@ -109,7 +125,11 @@ def train(
         **({"close_mosaic": close_mosaic} if close_mosaic is not None else {}),
     )
     try:
-        if export_only:
+        if average:
+            from sitewatch.models.average import average_into_checkpoint
+
+            weights = average_into_checkpoint(name, average)
+        elif export_only:
             weights = checkpoint_path(name)
             if not weights.exists():
                 raise UserError(f"{weights}: no checkpoint to export")
@@ -124,7 +144,7 @@ def train(
         # The size the weights were trained at: this run's, or for --export-only
         # and --resume the one its ledger records.
         runs = read_ledger(name)
-        trained_at = runs[-1]["settings"].get("imgsz") if runs and (export_only or resume) else None
+        trained_at = runs[-1]["settings"].get("imgsz") if runs and (export_only or resume or average) else None
         export_imgsz = trained_at or imgsz
     onnx_path = export_onnx(weights, MODELS_DIR / f"{name}.onnx", export_imgsz, workdir)
     card = write_card(onnx_path, sources, eval_split)

@@ -78,6 +78,32 @@ def test_training_stages_split_at_fine_tuning(runs, expected):
     assert training_stages(runs) == expected
 
 
+AVERAGE = {
+    "kind": "average",
+    "averaged": [{"weights": "a/last.pt", "sha256": "a" * 64, "imgsz": 512},
+                 {"weights": "b/last.pt", "sha256": "b" * 64, "imgsz": 576}],
+    "settings": {"imgsz": 576, "epochs": 2},
+    "epochs_done": [],
+}
+
+
+def test_an_average_is_a_stage_of_its_own_and_final(tmp_path, monkeypatch):
+    runs = [run([14], 14), AVERAGE]
+    stages = training_stages(runs)
+    assert [s.get("average", False) for s in stages] == [False, True]
+    assert stages[1]["start"] == "mean of the weights of last.pt (aaaaaaaaaaaa), last.pt (bbbbbbbbbbbb)"
+
+    from sitewatch.models import card as cards
+
+    monkeypatch.setattr(cards, "read_ledger", lambda name: [{**r, "started": "2026-12-01"} for r in runs])
+    model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
+    text = write_card(model, [], metrics=METRICS).read_text()
+    assert "- Status: final" in text
+    assert "| 2 | mean of the weights of last.pt (aaaaaaaaaaaa), last.pt (bbbbbbbbbbbb) | - | - | - | - |" in text
+    assert "| 2 | 2 | 2026-12-01 | ? | average |" in text
+    assert "for 14 epochs" in text
+
+
 def test_the_card_states_the_models_own_input_size(tmp_path):
     model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
     size = model_input_size(model)

@@ -14,6 +14,10 @@ from sitewatch.cli import app
         (["--init-from", "{weights}", "--resume"], "give one of them"),
         (["--init-from", "{missing}"], "no such weights file"),
         (["--lookalikes", "1.5"], "less than or equal to 1"),
+        (["--average", "{weights}"], "at least two checkpoints"),
+        (["--average", "{weights}", "--average", "{missing}"], "no such checkpoint to average"),
+        (["--average", "{weights}", "--average", "{weights}", "--resume"], "without training"),
+        (["--average", "{weights}", "--average", "{weights}", "--export-only"], "without training"),
     ],
 )
 def test_bad_training_arguments_are_refused(tmp_path, extra, message):
