@@ -14,10 +14,21 @@ machine, so the numbers compare. Prints one JSON line:
   shape sitewatch feeds for this video (the long side at the model's size,
   the short side padded to the stride: 416x320 for 768x576), repeated - the
   model's own ceiling. Ultralytics' ``predict`` uses the same rectangle.
-  Timed just before and just after the sitewatch run and averaged (both
-  timings in ``raw_model_fps_before_after``), so drift during the run
-  does not bias the share one way.
-- ``ratio`` = sitewatch / ultralytics; ``model_share`` = sitewatch / raw model.
+  Timed before and after each sitewatch run (``--rounds`` runs, interleaved:
+  bare, sitewatch, bare, sitewatch, ..., bare), so that each sitewatch run has
+  the bare model's speed on both sides of it.
+- ``ratio`` = sitewatch / ultralytics; ``model_share``: the median over the
+  rounds of sitewatch's fps over the mean of the two bare timings around it
+  (each round's share in ``model_share_rounds``). ``sitewatch_fps`` and
+  ``raw_model_fps`` are medians over the rounds and the bare timings.
+- ``model_share_interleaved``: the same share measured without drift: the
+  engine behind ``sitewatch score`` (``score_videos``, same settings, in this
+  process) scores the video in blocks of ``--block`` frames, and after each
+  block the bare session runs as many times on the same input; the median of
+  the blocks' (bare time / sitewatch time) pairs, each pair a second or two
+  apart. While a bare block runs, the decode thread fills its 4-frame queue,
+  so up to 4 frames' decoding of a block falls in the bare block (about 1 %
+  of a 20-frame block at this size, in sitewatch's favour).
 - ``sitewatch_events``: no_helmet events; ``ultralytics_tracks``: distinct
   track ids that were ever a ``head`` (the nearest Ultralytics notion of one
   alert per bare-headed worker).
@@ -30,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,11 +109,68 @@ def raw_model_fps(model: Path, shape: tuple[int, ...], threads: int, runs: int =
     return runs / (time.perf_counter() - started)
 
 
+def interleaved_share(video: Path, model: Path, threads: int, block: int) -> dict:
+    """sitewatch's scoring loop and the bare model in alternating blocks of ``block`` frames (see above)."""
+    from datetime import UTC, datetime
+
+    from sitewatch.config import Settings
+    from sitewatch.scoring import ScoreOptions, VideoJob, score_videos
+    from sitewatch.wiring import build_detector, camera_context, make_pipeline_factory
+
+    settings = Settings()
+    settings = settings.model_copy(update={"detector": settings.detector.model_copy(update={"threads": threads})})
+    detector = build_detector(settings, model, "off")
+    shape = input_shape(model, video)
+    session = detector.session
+    name = session.get_inputs()[0].name
+    blob = np.random.default_rng(0).random(shape, dtype=np.float32)
+    for _ in range(10):
+        session.run(None, {name: blob})
+    pairs: list[tuple[float, float]] = []
+    clock = {"since": 0.0, "frames": 0}
+
+    def bare_block() -> float:
+        started = time.perf_counter()
+        for _ in range(block):
+            session.run(None, {name: blob})
+        return time.perf_counter() - started
+
+    def progress(job, source):
+        clock["since"] = time.perf_counter()
+
+        def advance(frames: int) -> None:
+            clock["frames"] += frames
+            if clock["frames"] % block:
+                return
+            scored = time.perf_counter() - clock["since"]
+            pairs.append((bare_block(), scored))
+            clock["since"] = time.perf_counter()
+
+        return advance
+
+    start = datetime(2026, 5, 4, 10, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        score_videos([VideoJob(video, "bench", start)], detector, make_pipeline_factory(settings, camera_context(settings, None)),
+                     Path(tmp), ScoreOptions(), progress=progress)
+    if not pairs:
+        raise SystemExit(f"{video}: shorter than one block of {block} frames; pass a smaller --block")
+    shares = sorted(bare / scored for bare, scored in pairs)
+    return {
+        "model_share_interleaved": round(statistics.median(shares), 3),
+        "model_share_interleaved_iqr": [round(shares[len(shares) // 4], 3), round(shares[(3 * len(shares)) // 4], 3)],
+        "interleaved_blocks": len(pairs),
+        "interleaved_sitewatch_ms": round(1e3 * statistics.median(s for _, s in pairs) / block, 2),
+        "interleaved_bare_ms": round(1e3 * statistics.median(b for b, _ in pairs) / block, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("video", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the shipped model)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="sitewatch runs, each between two bare timings")
+    parser.add_argument("--block", type=int, default=20, help="frames per block of the interleaved measurement")
     args = parser.parse_args()
 
     from sitewatch.detector import OnnxDetector
@@ -109,18 +178,25 @@ def main() -> None:
 
     model = args.model or default_model_path()
     imgsz = OnnxDetector(model).input_size
-    # The bare session is timed on both sides of sitewatch's run and averaged
-    # (this VM's speed drifts by a third within minutes; one timing on one side
-    # biased model_share either way), and both before Ultralytics: once torch
-    # is imported its idle OpenMP threads share the cores and slow any timing.
+    # The bare session is timed on both sides of every sitewatch run (this VM's
+    # speed drifts by a third within minutes: a single timing on one side
+    # biased model_share either way, and one pair of timings still left a
+    # single run at the mercy of a slow minute), and all before Ultralytics:
+    # once torch is imported its idle OpenMP threads share the cores and slow
+    # any timing.
     shape = input_shape(model, args.video)
-    raw_before = raw_model_fps(model, shape, args.threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        summary = sitewatch_run(args.video, model, Path(tmp))
-    raw_after = raw_model_fps(model, shape, args.threads)
-    raw = (raw_before + raw_after) / 2
+    raws = [raw_model_fps(model, shape, args.threads)]
+    summaries = []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            summaries.append(sitewatch_run(args.video, model, Path(tmp)))
+        raws.append(raw_model_fps(model, shape, args.threads))
+    shares = [s["fps"] / ((raws[i] + raws[i + 1]) / 2) for i, s in enumerate(summaries)]
+    interleaved = interleaved_share(args.video, model, args.threads, args.block)
+    summary = summaries[-1]
+    raw = statistics.median(raws)
     ultra_fps, ultra_tracks, ultra_frames = ultralytics_run(args.video, model, imgsz)
-    sw = summary["fps"]
+    sw = statistics.median(s["fps"] for s in summaries)
     print(json.dumps({
         "video": str(args.video),
         "model": model.name,
@@ -132,8 +208,11 @@ def main() -> None:
         "ultralytics_fps": round(ultra_fps, 2),
         "ratio": round(sw / ultra_fps, 3),
         "raw_model_fps": round(raw, 2),
-        "raw_model_fps_before_after": [round(raw_before, 2), round(raw_after, 2)],
-        "model_share": round(sw / raw, 3),
+        "raw_model_fps_rounds": [round(r, 2) for r in raws],
+        "sitewatch_fps_rounds": [round(s["fps"], 2) for s in summaries],
+        "model_share": round(statistics.median(shares), 3),
+        "model_share_rounds": [round(x, 3) for x in shares],
+        **interleaved,
         "sitewatch_events": summary["events"].get("no_helmet", 0),
         "ultralytics_tracks": ultra_tracks,
     }))
