@@ -13,6 +13,7 @@ from sitewatch.cli import check_config as _check_config  # noqa: E402,F401
 from sitewatch.cli import keys as _keys  # noqa: E402,F401
 from sitewatch.cli import api as _api  # noqa: E402,F401
 from sitewatch.cli import serve as _serve  # noqa: E402,F401
+from sitewatch.cli import quantize as _quantize  # noqa: E402,F401
 
 
 def main() -> None:

@@ -30,3 +30,12 @@ def test_model_card_names_the_shipped_file():
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
     assert f"sha256 `{digest}`" in card, "the card belongs to another export: regenerate it (sitewatch train --export-only)"
     assert re.search(r"\| map50 \| \d\.\d{3} \| \d\.\d{3} \|", card), "the card states measured test mAP50"
+
+
+def test_int8_model_loads_with_its_class_names_and_has_a_card():
+    int8 = default_model_path().with_name(default_model_path().stem + "-int8.onnx")
+    detector = OnnxDetector(int8, threads=1, tiles="off")
+    assert detector.class_names == CLASSES
+    assert detector.input_size == OnnxDetector(default_model_path(), threads=1, tiles="off").input_size
+    card = int8.with_suffix(".md").read_text()
+    assert f"sha256 `{hashlib.sha256(int8.read_bytes()).hexdigest()}`" in card
