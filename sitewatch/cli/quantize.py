@@ -26,7 +26,6 @@ def quantize(
     from sitewatch.detector import ModelError
     from sitewatch.models import default_model_path
     from sitewatch.models.datasets import read_data_yaml
-    from sitewatch.models.quantize import calibration_photos, quantize_model
 
     source = model or default_model_path()
     if not source.is_file():
@@ -36,6 +35,11 @@ def quantize(
     target = out or source.with_name(f"{source.stem}-int8.onnx")
     if target.resolve() == source.resolve():
         raise UserError(f"{target}: would overwrite the model it quantizes; give another --out")
+    try:
+        from sitewatch.models.quantize import calibration_photos, quantize_model
+    except ImportError:
+        raise UserError("quantizing needs the train extra (onnx): pip install 'sitewatch[train]' "
+                        "(or make install-train)") from None
     try:
         _, splits, _ = read_data_yaml(data)
         if "train" not in splits or not splits["train"].is_dir():
