@@ -109,7 +109,7 @@ def raw_model_fps(model: Path, shape: tuple[int, ...], threads: int, runs: int =
     return runs / (time.perf_counter() - started)
 
 
-def interleaved_share(video: Path, model: Path, threads: int, block: int) -> dict:
+def interleaved_share(video: Path, model: Path, shape: tuple[int, ...], threads: int, block: int) -> dict:
     """sitewatch's scoring loop and the bare model in alternating blocks of ``block`` frames (see above)."""
     from datetime import UTC, datetime
 
@@ -120,7 +120,6 @@ def interleaved_share(video: Path, model: Path, threads: int, block: int) -> dic
     settings = Settings()
     settings = settings.model_copy(update={"detector": settings.detector.model_copy(update={"threads": threads})})
     detector = build_detector(settings, model, "off")
-    shape = input_shape(model, video)
     session = detector.session
     name = session.get_inputs()[0].name
     blob = np.random.default_rng(0).random(shape, dtype=np.float32)
@@ -192,7 +191,7 @@ def main() -> None:
             summaries.append(sitewatch_run(args.video, model, Path(tmp)))
         raws.append(raw_model_fps(model, shape, args.threads))
     shares = [s["fps"] / ((raws[i] + raws[i + 1]) / 2) for i, s in enumerate(summaries)]
-    interleaved = interleaved_share(args.video, model, args.threads, args.block)
+    interleaved = interleaved_share(args.video, model, shape, args.threads, args.block)
     summary = summaries[-1]
     raw = statistics.median(raws)
     ultra_fps, ultra_tracks, ultra_frames = ultralytics_run(args.video, model, imgsz)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -47,7 +48,7 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> list[dict]:
         if not Path(path).is_file():
             raise FileNotFoundError(f"no checkpoint at {path}")
         data = Path(path).read_bytes()
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
         states.append(state)
         args = state.get("train_args") or {}
         records.append({"weights": str(path), "sha256": hashlib.sha256(data).hexdigest(), "imgsz": args.get("imgsz")})
@@ -77,14 +78,14 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> list[dict]:
 
 def average_into_checkpoint(name: str, paths: Sequence[Path]) -> Path:
     """Average ``paths`` into ``models/checkpoints/NAME-last.pt`` and record it in the ledger."""
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     runs = read_ledger(name)
     # The average is exported at the size of the last trained stage unless told otherwise.
     settings = dict(runs[-1]["settings"]) if runs else {"name": name}
     out = checkpoint_path(name)
     records = average_checkpoints(paths, out)
     runs.append({
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": started_at,
         "hardware": hardware_description(),
         "kind": "average",
         "averaged": records,

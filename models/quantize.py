@@ -26,6 +26,7 @@ import cv2
 import onnx
 
 from sitewatch.detector.onnx import OnnxDetector
+from sitewatch.models.datasets import IMAGE_SUFFIXES
 
 
 def head_prefix(model: onnx.ModelProto) -> str:
@@ -47,8 +48,7 @@ def float_nodes(model: onnx.ModelProto) -> list[str]:
 
 
 def calibration_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
-    suffixes = {".jpg", ".jpeg", ".png", ".bmp"}
-    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not photos:
         raise ValueError(f"{folder}: no photos to calibrate on")
     random.Random(seed).shuffle(photos)
