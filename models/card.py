@@ -76,26 +76,36 @@ def _averaged_from(run: dict) -> str:
     return f"mean of the weights of {sources}"
 
 
+def _started_from(start: dict | None) -> str:
+    if not start:
+        return "scratch"
+    if start.get("epochs"):
+        return f"{start['epochs']} epochs at {start['imgsz']} px"
+    # An average (or any checkpoint that records no epochs): name the file.
+    return f"{Path(start['weights']).name} ({start['sha256'][:12]})"
+
+
 def training_stages(runs: Sequence[dict]) -> list[dict]:
     """Group ledger runs into schedules: a run that starts from earlier weights (fine-tuning) opens a stage.
 
     Each stage: where it started, its input size, learning rate, look-alike
-    share, the epochs its schedule planned and the epochs it finished.
+    share, far-field canvases per train photo, the epochs its schedule planned and the epochs it finished.
     """
     stages: list[dict] = []
     for index, run in enumerate(runs):
         settings = run.get("settings", {})
         if run.get("kind") == "average":
             stages.append({"start": _averaged_from(run), "imgsz": "-", "lr0": "-", "lookalikes": None,
-                           "epochs_done": 0, "planned": 0, "average": True})
+                           "far_field": None, "epochs_done": 0, "planned": 0, "average": True})
             continue
         if _opens_stage(index, run):
             start = run.get("init_from")
             stages.append({
-                "start": f"{start['epochs']} epochs at {start['imgsz']} px" if start else "scratch",
+                "start": _started_from(start),
                 "imgsz": settings.get("imgsz", "?"),
                 "lr0": settings.get("lr0") or "auto",
                 "lookalikes": float(settings.get("lookalikes", 0.0)),
+                "far_field": float(settings.get("far_field", 0.0)),
                 "epochs_done": 0,
             })
         stage = stages[-1]
@@ -163,7 +173,8 @@ def write_card(
     stage_lines = [
         f"| {i + 1} | {st['start']} | {st['imgsz']} | "
         f"{'-' if st.get('average') else str(st['epochs_done']) + ' of ' + str(st['planned'])} | "
-        f"{st['lr0']} | {'-' if st['lookalikes'] is None else format(st['lookalikes'], '.0%')} |"
+        f"{st['lr0']} | {'-' if st['lookalikes'] is None else format(st['lookalikes'], '.0%')} | "
+        f"{'-' if st['far_field'] is None else format(st['far_field'], 'g')} |"
         for i, st in enumerate(stages)
     ]
     inference_size = model_input_size(onnx_path)
@@ -188,8 +199,8 @@ See `datasets/README.md` for the data set and for training on your own site's im
 
 ## Training
 
-| stage | started from | input size | epochs | lr0 | photos with look-alikes drawn in |
-|---|---|---|---|---|---|
+| stage | started from | input size | epochs | lr0 | photos with look-alikes drawn in | far-field canvases per photo |
+|---|---|---|---|---|---|---|
 {chr(10).join(stage_lines)}
 
 Settings of the last run: `{json.dumps({k: v for k, v in settings.items() if k != 'extra'})}`

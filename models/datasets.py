@@ -139,8 +139,20 @@ def _write_train_with_lookalikes(
     return changed
 
 
+def _far_field_split(
+    images: Path, labels_text: Mapping[str, str], dest: Path, per_photo: float, lookalikes: float, seed: int
+) -> str:
+    from sitewatch.models.far_field import write_training_grids
+
+    photos = sum(1 for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    # A seed of its own, so that adding far-field canvases does not change
+    # which photos get look-alikes drawn in.
+    write_training_grids(images, labels_text, dest, round(per_photo * photos), seed + 7919, lookalikes)
+    return str((dest / "images").absolute())
+
+
 def build_training_set(
-    sources: Sequence[DataSource], workdir: Path, lookalikes: float = 0.0, seed: int = 0
+    sources: Sequence[DataSource], workdir: Path, lookalikes: float = 0.0, seed: int = 0, far_field: float = 0.0
 ) -> Path:
     """Write a combined data.yaml for ``sources`` under ``workdir`` and return its path.
 
@@ -149,10 +161,14 @@ def build_training_set(
     ``workdir/<n>/<split>/{images -> original, labels (relabelled)}``.
     ``lookalikes`` > 0 draws cones, lamp heads and balls into that share of the
     ``train`` photos (see :mod:`sitewatch.models.lookalikes`); those photos are
-    written under ``workdir/<n>/train/images``.
+    written under ``workdir/<n>/train/images``. ``far_field`` > 0 adds that
+    many far-field canvases per train photo (``workdir/<n>/train-far``; see
+    :mod:`sitewatch.models.far_field`), each holding several shrunk train photos.
     """
     if not 0.0 <= lookalikes <= 1.0:
         raise ValueError(f"lookalikes must be a share between 0 and 1, not {lookalikes}")
+    if not 0.0 <= far_field <= 2.0:
+        raise ValueError(f"far_field must lie between 0 and 2 (canvases per train photo), not {far_field}")
     if not sources:
         raise ValueError("no data set given")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -165,14 +181,17 @@ def build_training_set(
             if not images.is_dir():
                 raise FileNotFoundError(f"{source.data_yaml}: split {split!r} folder {images} does not exist")
             drawn_into = split == "train" and lookalikes > 0
+            labels_text = {
+                label.stem: relabel(label.read_text(), index_map) for label in _labels_dir(images).glob("*.txt")
+            }
+            if split == "train" and far_field > 0:
+                combined[split].append(_far_field_split(images, labels_text, workdir / f"{n}" / "train-far",
+                                                        far_field, lookalikes, seed + n))
             if identity and not drawn_into:
                 combined[split].append(str(images))
                 continue
             dest = workdir / f"{n}" / split
             (dest / "labels").mkdir(parents=True, exist_ok=True)
-            labels_text = {
-                label.stem: relabel(label.read_text(), index_map) for label in _labels_dir(images).glob("*.txt")
-            }
             for stem, text in labels_text.items():
                 (dest / "labels" / f"{stem}.txt").write_text(text)
             link = dest / "images"

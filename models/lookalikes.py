@@ -38,15 +38,26 @@ def _hsv_to_bgr(h: float, s: float, v: float) -> tuple[float, float, float]:
     return tuple(float(c) for c in cv2.cvtColor(pixel, cv2.COLOR_HSV2BGR)[0, 0])
 
 
+# Cone hues (OpenCV's 0-180 scale): orange/red, and yellow, the colour of many
+# site cones and cone signs and of the commonest hard hat, so the likeliest to
+# be taken for one.
+CONE_HUES: tuple[tuple[float, float], ...] = ((0.0, 14.0), (20.0, 32.0))
+YELLOW_CONE_SHARE = 0.4
+
+
 def draw_cone(height: int, rng: np.random.Generator) -> Sprite:
-    """A traffic cone: orange/red tapered body, white reflective bands, a dark base plate."""
-    width = max(4, int(height * rng.uniform(0.45, 0.7)))
-    colour = _hsv_to_bgr(rng.uniform(0, 14), rng.uniform(170, 255), rng.uniform(170, 255))
+    """A traffic cone: orange/red or yellow tapered body, white reflective bands, a dark base plate.
+
+    Tops range from pointed to blunt (cone signs and short cones are wide at the top).
+    """
+    width = max(4, int(height * rng.uniform(0.45, 0.75)))
+    low, high = CONE_HUES[1] if rng.random() < YELLOW_CONE_SHARE else CONE_HUES[0]
+    colour = _hsv_to_bgr(rng.uniform(low, high), rng.uniform(170, 255), rng.uniform(170, 255))
     pixels = _shaded(width, height, colour, rng)
     alpha = np.zeros((height, width), np.float32)
     base_h = max(1, int(height * rng.uniform(0.06, 0.12))) if rng.random() < 0.7 else 0
     body_h = height - base_h
-    top_w = width * rng.uniform(0.1, 0.25)
+    top_w = width * rng.uniform(0.1, 0.45)
     body_w = width * rng.uniform(0.75, 0.9)
     centre = (width - 1) / 2
     outline = np.array(
@@ -122,12 +133,18 @@ def paste(image: np.ndarray, sprite: Sprite, x: int, y: int) -> None:
 
 
 def add_lookalikes(
-    image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, count: int, attempts: int = 30
+    image: np.ndarray,
+    boxes: np.ndarray,
+    rng: np.random.Generator,
+    count: int,
+    attempts: int = 30,
+    max_height: int | None = None,
 ) -> list[tuple[int, int, int, int]]:
     """Draw up to ``count`` look-alikes into ``image`` (in place) clear of ``boxes`` (N x 4 pixel xyxy).
 
     Returns the boxes drawn. Sizes span far-field (a dozen pixels) to near
-    (a third of the photo height), since cones are mistaken at every distance.
+    (a third of the photo height, or ``max_height``), since cones are mistaken
+    at every distance.
     """
     img_h, img_w = image.shape[:2]
     taken = np.asarray(boxes, np.float32).reshape(-1, 4)
@@ -135,7 +152,8 @@ def add_lookalikes(
     drawers, weights = zip(*DRAWERS, strict=True)
     for _ in range(count):
         draw = drawers[int(rng.choice(len(drawers), p=np.asarray(weights) / sum(weights)))]
-        height = int(np.exp(rng.uniform(np.log(12), np.log(max(13, img_h / 3)))))
+        tallest = img_h / 3 if max_height is None else min(max_height, img_h / 3)
+        height = int(np.exp(rng.uniform(np.log(12), np.log(max(13, tallest)))))
         pixels, alpha = draw(height, rng)
         h, w = alpha.shape
         if h >= img_h or w >= img_w:

@@ -62,6 +62,9 @@ class TrainSettings:
     # Share of train photos with cones / lamp heads / balls drawn in as
     # unlabelled background (models/lookalikes.py); 0 trains on the photos as they are.
     lookalikes: float = 0.0
+    # Far-field canvases added per train photo, each holding 4-16 shrunk train
+    # photos (models/far_field.py); 0 adds none.
+    far_field: float = 0.0
     # Fine-tuning: start a new schedule from these weights (a checkpoint of an
     # earlier sitewatch run) instead of from scratch; lr0 None lets Ultralytics choose.
     init_from: str | None = None
@@ -207,7 +210,7 @@ def train(
         settings = replace(
             settings, epochs=schedule["epochs"], close_mosaic=schedule["close_mosaic"],
             imgsz=earlier.get("imgsz", settings.imgsz), lookalikes=earlier.get("lookalikes", settings.lookalikes),
-            init_from=earlier.get("init_from"), lr0=earlier.get("lr0"),
+            far_field=earlier.get("far_field", 0.0), init_from=earlier.get("init_from"), lr0=earlier.get("lr0"),
         )
 
     init_state = None
@@ -216,7 +219,8 @@ def train(
         # committed checkpoint they may come from.
         init_state = _starting_point(Path(settings.init_from), workdir / f"{settings.name}-start.pt")
     data_yaml = build_training_set(
-        sources, workdir / "data" / settings.name, lookalikes=settings.lookalikes, seed=settings.seed
+        sources, workdir / "data" / settings.name, lookalikes=settings.lookalikes, seed=settings.seed,
+        far_field=settings.far_field,
     )
     runs = read_ledger(settings.name)
     run_record = {

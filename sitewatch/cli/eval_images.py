@@ -109,6 +109,14 @@ def eval_images(
         ),
     ] = True,
     threads: Annotated[int, typer.Option(min=1, help="ONNX Runtime threads.")] = 2,
+    far_field: Annotated[
+        int | None,
+        typer.Option(
+            min=2, max=8,
+            help="Far-field measure: shrink the split's photos K x K at a time into 768x576 canvases (in file "
+            "order, no randomness), so heads come out at site-camera size, and score those canvases.",
+        ),
+    ] = None,
 ) -> None:
     """COCO-style mAP50, mAP50-95, precision and recall of the detector on one split of a YOLO data set.
 
@@ -117,7 +125,6 @@ def eval_images(
     default every class above --conf counts per box (multi-label, as Ultralytics
     val); --single-label scores what the live pipeline keeps, the best class.
     """
-    from sitewatch.evaluation.images import evaluate_images
     from sitewatch.evaluation.yolo_dataset import DatasetError, load_split
 
     if model is None:
@@ -129,15 +136,50 @@ def eval_images(
     except DatasetError as exc:
         raise UserError(str(exc)) from None
     detector = _load_detector(model, input_size, conf, iou, threads, multi_label)
+    with _far_field_split(dataset, far_field) as dataset:
+        _evaluate_and_print(detector, dataset, model, max_det, json_output, far_field)
+
+
+@contextmanager
+def _far_field_split(dataset, grid: int | None):
+    """The split itself, or (with ``grid``) its photos shrunk into far-field canvases in a scratch folder."""
+    if grid is None:
+        yield dataset
+        return
+    import tempfile
+
+    import yaml
+
+    from sitewatch.evaluation.yolo_dataset import label_path_for, load_split
+    from sitewatch.models.far_field import write_evaluation_grids
+
+    with tempfile.TemporaryDirectory(prefix="sitewatch-far-field-") as scratch:
+        root = Path(scratch)
+        pairs = [(image, label_path_for(image)) for image in dataset.images]
+        if not write_evaluation_grids(pairs, root / dataset.split, grid):
+            raise UserError(f"{dataset.data_yaml}: no readable image in split {dataset.split!r}")
+        spec = {"path": ".", dataset.split: f"{dataset.split}/images", "names": list(dataset.class_names)}
+        (root / "data.yaml").write_text(yaml.safe_dump(spec))
+        yield load_split(root, dataset.split)
+
+
+def _evaluate_and_print(detector, dataset, model: Path, max_det: int, json_output: bool, far_field: int | None):
+    from sitewatch.evaluation.images import evaluate_images
+    from sitewatch.evaluation.yolo_dataset import DatasetError
+
     show_progress = sys.stderr.isatty()  # the bar goes to stderr, so --json output stays clean
     try:
         with _progress(show_progress, f"{model.name} on {dataset.split}") as on_progress:
             metrics = evaluate_images(detector, dataset, max_det=max_det, on_progress=on_progress)
     except DatasetError as exc:
         raise UserError(str(exc)) from None
+    extra = {} if far_field is None else {"far_field": far_field}
     if json_output:
-        print(json.dumps({"model": model.name, **metrics.as_dict()}))
+        print(json.dumps({"model": model.name, **extra, **metrics.as_dict()}))
     else:
         from rich.console import Console
 
-        Console().print(_table(model.name, f"{dataset.data_yaml.parent.name}/{dataset.split}", metrics))
+        where = f"{dataset.data_yaml.parent.name}/{dataset.split}"
+        if far_field is not None:
+            where = f"{dataset.split}, photos shrunk {far_field}x{far_field} into 768x576 canvases"
+        Console().print(_table(model.name, where, metrics))

@@ -65,6 +65,14 @@ def train(
             "so that they are not learnt as helmets (validation and test photos are left as they are).",
         ),
     ] = 0.0,
+    far_field: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=2.0,
+            help="Far-field canvases added per train photo: 768x576 frames holding 2x2 to 4x4 shrunk train photos "
+            "(half of them blurred and JPEG-compressed like CCTV), so heads are seen at site-camera size.",
+        ),
+    ] = 0.0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue models/checkpoints/NAME-last.pt.")] = False,
     workdir: Annotated[Path, typer.Option(help="Scratch folder for runs and relabelled data.")] = Path("runs"),
     export_only: Annotated[
@@ -120,7 +128,7 @@ def train(
             raise UserError(f"{source.data_yaml}: no such data.yaml")
     settings = TrainSettings(
         name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
-        lookalikes=lookalikes, init_from=str(init_from) if init_from else None, lr0=lr0,
+        lookalikes=lookalikes, far_field=far_field, init_from=str(init_from) if init_from else None, lr0=lr0,
         **({"epochs": epochs} if epochs is not None else {}),
         **({"close_mosaic": close_mosaic} if close_mosaic is not None else {}),
     )

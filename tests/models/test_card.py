@@ -62,13 +62,16 @@ FINE_TUNE = {"weights": "last.pt", "sha256": "0" * 64, "epochs": 14, "imgsz": 41
         ([], []),
         (
             [run([1], 20), run([2, 3], 20), run([4, 5], 14)],
-            [{"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "epochs_done": 5, "planned": 14}],
+            [{"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "far_field": 0.0, "epochs_done": 5,
+              "planned": 14}],
         ),
         (
             [run([14], 14), run([1, 2], 6, 512, FINE_TUNE, 0.0007, 0.3), run([3], 6, 512)],
             [
-                {"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "epochs_done": 14, "planned": 14},
-                {"start": "14 epochs at 416 px", "imgsz": 512, "lr0": 0.0007, "lookalikes": 0.3, "epochs_done": 3,
+                {"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "far_field": 0.0,
+                 "epochs_done": 14, "planned": 14},
+                {"start": "14 epochs at 416 px", "imgsz": 512, "lr0": 0.0007, "lookalikes": 0.3, "far_field": 0.0,
+                 "epochs_done": 3,
                  "planned": 6},
             ],
         ),
@@ -87,6 +90,12 @@ AVERAGE = {
 }
 
 
+def test_a_stage_started_from_an_average_names_the_file():
+    averaged = {"weights": "/tmp/stage4-mean.pt", "sha256": "c" * 64, "epochs": 0, "imgsz": 576}
+    stages = training_stages([run([14], 14), AVERAGE, run([1, 2], 2, 576, averaged, 0.0004, 0.3)])
+    assert stages[-1]["start"] == "stage4-mean.pt (cccccccccccc)"
+
+
 def test_an_average_is_a_stage_of_its_own_and_final(tmp_path, monkeypatch):
     runs = [run([14], 14), AVERAGE]
     stages = training_stages(runs)
@@ -99,7 +108,7 @@ def test_an_average_is_a_stage_of_its_own_and_final(tmp_path, monkeypatch):
     model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
     text = write_card(model, [], metrics=METRICS).read_text()
     assert "- Status: final" in text
-    assert "| 2 | mean of the weights of last.pt (aaaaaaaaaaaa), last.pt (bbbbbbbbbbbb) | - | - | - | - |" in text
+    assert "| 2 | mean of the weights of last.pt (aaaaaaaaaaaa), last.pt (bbbbbbbbbbbb) | - | - | - | - | - |" in text
     assert "| 2 | 2 | 2026-12-01 | ? | average |" in text
     assert "for 14 epochs" in text
 

@@ -150,3 +150,30 @@ def test_lookalike_share_is_bounded(tmp_path, share):
     data = make_photo_set(tmp_path / "hh", photos=1)
     with pytest.raises(ValueError, match="share between 0 and 1"):
         build_training_set([DataSource(data)], tmp_path / "work", lookalikes=share)
+
+
+def test_far_field_canvases_are_added_to_train_only(tmp_path):
+    data = make_photo_set(tmp_path / "hh", photos=10)
+    spec = yaml.safe_load(build_training_set([DataSource(data)], tmp_path / "work", far_field=0.5).read_text())
+    far = Path(spec["train"][0])
+    assert spec["train"][1:] == [str((tmp_path / "hh" / "train" / "images").resolve())], "the photos themselves stay"
+    assert far.parent.name == "train-far" and len(list(far.iterdir())) == 5, "half a canvas per train photo"
+    assert len(list((far.parent / "labels").iterdir())) == 5
+    assert spec["val"] == [str((tmp_path / "hh" / "valid" / "images").resolve())]
+
+
+def test_far_field_does_not_change_which_photos_get_lookalikes(tmp_path):
+    data = make_photo_set(tmp_path / "hh", photos=10)
+    plain = yaml.safe_load(build_training_set([DataSource(data)], tmp_path / "a", lookalikes=0.5).read_text())
+    both = yaml.safe_load(
+        build_training_set([DataSource(data)], tmp_path / "b", lookalikes=0.5, far_field=0.3).read_text()
+    )
+    drawn = [sorted(p.name for p in Path(d).iterdir() if not p.is_symlink()) for d in (plain["train"][0], both["train"][1])]
+    assert drawn[0] == drawn[1]
+
+
+@pytest.mark.parametrize("share", [-0.1, 2.5])
+def test_far_field_share_is_bounded(tmp_path, share):
+    data = make_photo_set(tmp_path / "hh", photos=1)
+    with pytest.raises(ValueError, match="far_field must lie"):
+        build_training_set([DataSource(data)], tmp_path / "work", far_field=share)

@@ -25,11 +25,15 @@ def test_drawings_have_a_body_and_fit_their_height(draw, height):
     assert alpha.min() >= 0 and alpha.max() <= 1
 
 
-def test_a_cone_is_orange_red():
-    pixels, alpha = draw_cone(80, np.random.default_rng(1))
-    body = pixels[alpha > 0.9]
-    blue, red = body[:, 0].mean(), body[:, 2].mean()
-    assert red > blue + 40
+def test_cones_are_orange_red_or_yellow():
+    hues = []
+    for seed in range(40):
+        pixels, alpha = draw_cone(80, np.random.default_rng(seed))
+        body = pixels[alpha > 0.9]
+        blue, green, red = body.mean(axis=0)
+        assert red > blue + 40, "warm colours only: no blue or white cones"
+        hues.append("yellow" if green > 0.6 * red else "orange/red")
+    assert 8 <= hues.count("yellow") <= 28, "about 40% yellow"
 
 
 def test_paste_blends_by_alpha():
@@ -89,3 +93,9 @@ def test_a_photo_full_of_labels_gets_no_drawing():
 
 def test_drawer_weights_are_a_distribution():
     assert all(weight > 0 for _, weight in DRAWERS)
+
+
+def test_max_height_caps_the_drawn_size():
+    image = np.full((576, 768, 3), 100, np.uint8)
+    drawn = add_lookalikes(image, np.zeros((0, 4)), np.random.default_rng(5), count=3, max_height=20)
+    assert drawn and all(y1 - y0 <= 20 for _, y0, _, y1 in drawn)

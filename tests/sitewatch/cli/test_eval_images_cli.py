@@ -79,3 +79,24 @@ def test_user_errors_are_one_line_and_exit_2(dataset, monkeypatch, target, extra
     assert message in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@needs_tiny_model
+def test_far_field_scores_the_photos_shrunk_into_canvases(dataset):
+    result = run(dataset, "--split", "test", "--model", TINY_MODEL, "--json", "--far-field", "2")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["far_field"] == 2 and report["images"] == 1, "three photos fit one 2x2 canvas"
+    assert list(report["map50"]) == [*NAMES, "all"]
+
+
+@needs_tiny_model
+def test_far_field_table_says_how_the_photos_were_shrunk(dataset):
+    result = run(dataset, "--split", "test", "--model", TINY_MODEL, "--far-field", "3")
+    assert result.exit_code == 0, result.output
+    assert "3x3" in result.stdout
+
+
+def test_far_field_grid_below_two_is_refused(dataset):
+    result = run(dataset, "--split", "test", "--far-field", "1")
+    assert result.exit_code == 2 and "far-field" in result.output
