@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 
-from sitewatch.models.datasets import IMAGE_SUFFIXES, SITEWATCH_CLASSES, DataSource, read_data_yaml
+from sitewatch.models.datasets import SITEWATCH_CLASSES, DataSource, photos_in, read_data_yaml
 from sitewatch.models.train import read_ledger
 
 
@@ -40,7 +40,7 @@ def sha256_of(path: Path) -> str:
 def split_sizes(source: DataSource) -> dict[str, int]:
     _, splits, _ = read_data_yaml(source.data_yaml)
     return {
-        split: sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        split: len(photos_in(folder))
         for split, folder in splits.items()
         if folder.is_dir()
     }

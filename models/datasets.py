@@ -102,6 +102,11 @@ def _labels_dir(images_dir: Path) -> Path:
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 
 
+def photos_in(folder: Path) -> list[Path]:
+    """The photos directly in ``folder``, sorted by name (the order every seeded choice relies on)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def _write_train_with_lookalikes(
     images: Path, labels_text: Mapping[str, str], dest: Path, share: float, seed: int
 ) -> int:
@@ -121,7 +126,7 @@ def _write_train_with_lookalikes(
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     changed = 0
-    for photo in sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+    for photo in photos_in(images):
         target = out / photo.name
         if target.is_symlink() or target.exists():
             target.unlink()
@@ -144,10 +149,10 @@ def _far_field_split(
 ) -> str:
     from sitewatch.models.far_field import write_training_grids
 
-    photos = sum(1 for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    photos = photos_in(images)
     # A seed of its own, so that adding far-field canvases does not change
     # which photos get look-alikes drawn in.
-    write_training_grids(images, labels_text, dest, round(per_photo * photos), seed + 7919, lookalikes)
+    write_training_grids(photos, labels_text, dest, round(per_photo * len(photos)), seed + 7919, lookalikes)
     return str((dest / "images").absolute())
 
 
@@ -181,13 +186,16 @@ def build_training_set(
             if not images.is_dir():
                 raise FileNotFoundError(f"{source.data_yaml}: split {split!r} folder {images} does not exist")
             drawn_into = split == "train" and lookalikes > 0
-            labels_text = {
+            far = split == "train" and far_field > 0
+            used_as_is = identity and not drawn_into
+            # Label files are read only where they are copied, drawn around or shrunk.
+            labels_text = {} if used_as_is and not far else {
                 label.stem: relabel(label.read_text(), index_map) for label in _labels_dir(images).glob("*.txt")
             }
-            if split == "train" and far_field > 0:
+            if far:
                 combined[split].append(_far_field_split(images, labels_text, workdir / f"{n}" / "train-far",
                                                         far_field, lookalikes, seed + n))
-            if identity and not drawn_into:
+            if used_as_is:
                 combined[split].append(str(images))
                 continue
             dest = workdir / f"{n}" / split

@@ -91,36 +91,23 @@ def degrade(image: np.ndarray, blur_sigma: float, jpeg_quality: int) -> np.ndarr
     return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
 
 
-def _pixel_boxes(labels: np.ndarray, width: int, height: int) -> np.ndarray:
-    scale = np.float32([width, height, width, height])
-    centre, size = labels[:, 1:3] * scale[:2], labels[:, 3:5] * scale[2:]
-    return np.column_stack([centre - size / 2, centre + size / 2]).reshape(-1, 4)
-
-
-def _photo_list(images: Path) -> list[Path]:
-    from sitewatch.models.datasets import IMAGE_SUFFIXES
-
-    return sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def write_training_grids(
-    images: Path,
+    photos: Sequence[Path],
     labels_text: Mapping[str, str],
     dest: Path,
     count: int,
     seed: int,
     lookalikes: float = 0.0,
 ) -> int:
-    """Write ``count`` far-field canvases made from random train photos into ``dest/{images,labels}``.
+    """Write ``count`` far-field canvases made from random ``photos`` (train photos) into ``dest/{images,labels}``.
 
     Each canvas takes a grid size from ``GRID_CHOICES``; ``DEGRADED_SHARE`` of
     them are blurred and compressed; ``lookalikes`` of them get one to three
     far-field look-alikes drawn in as background. Deterministic for a seed.
     Returns how many canvases were written.
     """
-    from sitewatch.models.lookalikes import add_lookalikes
+    from sitewatch.models.lookalikes import add_lookalikes, cxcywh_to_pixel_xyxy
 
-    photos = _photo_list(images)
     if not photos or count <= 0:
         return 0
     out_images, out_labels = dest / "images", dest / "labels"
@@ -146,7 +133,7 @@ def write_training_grids(
                 cells.append((image, read_yolo_labels(labels_text.get(photo.stem, ""))))
         canvas, labels = compose_grid(cells, grid)
         if drawn:
-            boxes = _pixel_boxes(labels, canvas.shape[1], canvas.shape[0])
+            boxes = cxcywh_to_pixel_xyxy(labels[:, 1:5], canvas.shape[1], canvas.shape[0])
             canvas_rng = np.random.default_rng(canvas_seed)
             add_lookalikes(canvas, boxes, canvas_rng, int(canvas_rng.integers(1, 4)), max_height=FAR_LOOKALIKE_PX)
         if degraded:

@@ -177,6 +177,10 @@ def yolo_boxes_to_pixels(label_text: str, width: int, height: int) -> np.ndarray
     rows = [line.split() for line in label_text.splitlines() if line.split()]
     if not rows:
         return np.zeros((0, 4), np.float32)
-    cxcywh = np.asarray([[float(v) for v in r[1:5]] for r in rows], np.float32)
-    cxcywh *= np.float32([width, height, width, height])
-    return np.column_stack([cxcywh[:, :2] - cxcywh[:, 2:] / 2, cxcywh[:, :2] + cxcywh[:, 2:] / 2])
+    return cxcywh_to_pixel_xyxy(np.asarray([[float(v) for v in r[1:5]] for r in rows], np.float32), width, height)
+
+
+def cxcywh_to_pixel_xyxy(cxcywh: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Normalised (N, 4) cx, cy, w, h -> (N, 4) pixel x1, y1, x2, y2 (float32)."""
+    scaled = np.asarray(cxcywh, np.float32).reshape(-1, 4) * np.float32([width, height, width, height])
+    return np.column_stack([scaled[:, :2] - scaled[:, 2:] / 2, scaled[:, :2] + scaled[:, 2:] / 2]).reshape(-1, 4)

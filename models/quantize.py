@@ -26,7 +26,7 @@ import cv2
 import onnx
 
 from sitewatch.detector.onnx import OnnxDetector
-from sitewatch.models.datasets import IMAGE_SUFFIXES
+from sitewatch.models.datasets import photos_in
 
 
 def head_prefix(model: onnx.ModelProto) -> str:
@@ -48,7 +48,7 @@ def float_nodes(model: onnx.ModelProto) -> list[str]:
 
 
 def calibration_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
-    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    photos = photos_in(folder)
     if not photos:
         raise ValueError(f"{folder}: no photos to calibrate on")
     random.Random(seed).shuffle(photos)

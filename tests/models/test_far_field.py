@@ -109,7 +109,7 @@ def test_training_grids_are_deterministic_and_sized_as_asked(tmp_path):
     labels_text = {image.stem: label.read_text() for image, label in pairs}
     runs = []
     for name in ("a", "b"):
-        assert write_training_grids(tmp_path / "split" / "images", labels_text, tmp_path / name, 7, seed=3,
+        assert write_training_grids([image for image, _ in pairs], labels_text, tmp_path / name, 7, seed=3,
                                     lookalikes=0.5) == 7
         runs.append([p.read_bytes() for p in sorted((tmp_path / name).rglob("*.*"))])
     assert runs[0] == runs[1] and len(runs[0]) == 14
@@ -118,13 +118,13 @@ def test_training_grids_are_deterministic_and_sized_as_asked(tmp_path):
         assert 4 <= len(rows) <= 16, "a 2x2 to 4x4 grid of labelled photos"
         assert ((rows[:, 1:] > 0) & (rows[:, 1:] < 1)).all()
     other = tmp_path / "c"
-    write_training_grids(tmp_path / "split" / "images", labels_text, other, 7, seed=4)
+    write_training_grids([image for image, _ in pairs], labels_text, other, 7, seed=4)
     assert [p.read_bytes() for p in sorted(other.rglob("*.*"))] != runs[0]
 
 
 def test_training_grids_replace_an_earlier_build(tmp_path):
     pairs = make_split(tmp_path / "split", count=8)
     labels_text = {image.stem: label.read_text() for image, label in pairs}
-    write_training_grids(tmp_path / "split" / "images", labels_text, tmp_path / "out", 5, seed=0)
-    write_training_grids(tmp_path / "split" / "images", labels_text, tmp_path / "out", 2, seed=0)
+    write_training_grids([image for image, _ in pairs], labels_text, tmp_path / "out", 5, seed=0)
+    write_training_grids([image for image, _ in pairs], labels_text, tmp_path / "out", 2, seed=0)
     assert len(list((tmp_path / "out" / "images").iterdir())) == 2
