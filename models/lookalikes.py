@@ -43,10 +43,24 @@ def _hsv_to_bgr(h: float, s: float, v: float) -> tuple[float, float, float]:
 # be taken for one.
 CONE_HUES: tuple[tuple[float, float], ...] = ((0.0, 14.0), (20.0, 32.0))
 YELLOW_CONE_SHARE = 0.4
+# Road-works cone signs carry a round traffic sign (a red ring, a blue disc) on
+# the body instead of reflective bands. At a distance the light top over a
+# dark round patch reads like a hard hat over a face, the likeliest confusion
+# of all, so a good share of the cones carry one.
+SIGN_SHARE = 0.45
+# BGR ring and centre colours of the round signs: red ring on white or blue,
+# all-blue (mandatory direction), red with a white bar (no entry).
+SIGN_COLOURS: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = (
+    ((40, 40, 190), (230, 230, 230)),
+    ((40, 40, 190), (150, 70, 30)),
+    ((160, 80, 30), (160, 80, 30)),
+    ((40, 40, 190), (240, 240, 240)),
+)
 
 
 def draw_cone(height: int, rng: np.random.Generator) -> Sprite:
-    """A traffic cone: orange/red or yellow tapered body, white reflective bands, a dark base plate.
+    """A traffic cone: orange/red or yellow tapered body, a dark base plate, and either white
+    reflective bands or a round traffic sign on the body (a cone sign).
 
     Tops range from pointed to blunt (cone signs and short cones are wide at the top).
     """
@@ -65,15 +79,34 @@ def draw_cone(height: int, rng: np.random.Generator) -> Sprite:
         np.float32,
     )
     cv2.fillConvexPoly(alpha, np.round(outline).astype(np.int32), 1.0, lineType=cv2.LINE_AA)
-    white = np.float32(rng.uniform(200, 250))
-    for band in range(int(rng.integers(1, 3))):
-        y0 = int(body_h * (0.3 + 0.25 * band))
-        y1 = min(body_h, y0 + max(1, int(body_h * rng.uniform(0.08, 0.14))))
-        pixels[y0:y1] = np.clip(pixels[y0:y1] / np.maximum(pixels[y0:y1].max(axis=2, keepdims=True), 1) * white, 0, 255)
+    if rng.random() < SIGN_SHARE:
+        _draw_sign(pixels, centre, top_w, body_w, body_h, rng)
+    else:
+        white = np.float32(rng.uniform(200, 250))
+        for band in range(int(rng.integers(1, 3))):
+            y0 = int(body_h * (0.3 + 0.25 * band))
+            y1 = min(body_h, y0 + max(1, int(body_h * rng.uniform(0.08, 0.14))))
+            shade = pixels[y0:y1] / np.maximum(pixels[y0:y1].max(axis=2, keepdims=True), 1)
+            pixels[y0:y1] = np.clip(shade * white, 0, 255)
     if base_h:
         alpha[body_h:] = 1.0
         pixels[body_h:] = _shaded(width, base_h, colour if rng.random() < 0.5 else (40, 40, 40), rng)
     return pixels, alpha
+
+
+def _draw_sign(
+    pixels: np.ndarray, centre: float, top_w: float, body_w: float, body_h: int, rng: np.random.Generator
+) -> None:
+    """Paint a round sign (ring and centre) on a cone body, in place, where the body is wide enough."""
+    cy = body_h * rng.uniform(0.5, 0.68)
+    width_there = top_w + (body_w - top_w) * cy / body_h
+    radius = width_there * rng.uniform(0.3, 0.42)
+    ring, middle = SIGN_COLOURS[int(rng.integers(len(SIGN_COLOURS)))]
+    # Drawn at 8x sub-pixel precision: a sign on a 15 px cone is a 3-4 px blob.
+    shift = 3
+    at = (int(round(centre * 8)), int(round(cy * 8)))
+    cv2.circle(pixels, at, max(1, int(round(radius * 8))), ring, -1, cv2.LINE_AA, shift)
+    cv2.circle(pixels, at, max(1, int(round(radius * 0.65 * 8))), middle, -1, cv2.LINE_AA, shift)
 
 
 def draw_lamp(height: int, rng: np.random.Generator) -> Sprite:

@@ -36,6 +36,18 @@ def test_cones_are_orange_red_or_yellow():
     assert 8 <= hues.count("yellow") <= 28, "about 40% yellow"
 
 
+def test_some_cones_carry_a_round_sign():
+    with_sign = 0
+    for seed in range(60):
+        pixels, alpha = draw_cone(80, np.random.default_rng(seed))
+        body = pixels[alpha > 0.9]
+        blue, green, red = body.T
+        # A sign's ring or centre: blue, white or red pixels on a cone whose body is not.
+        blue_or_white = ((blue > red + 40) | ((blue > 200) & (green > 200) & (red > 200))).mean()
+        with_sign += bool(blue_or_white > 0.01)
+    assert 15 <= with_sign <= 45, f"{with_sign} of 60 cones carry a sign (about 45% expected)"
+
+
 def test_paste_blends_by_alpha():
     image = np.full((10, 10, 3), 100, np.uint8)
     pixels = np.full((2, 2, 3), 200, np.float32)
