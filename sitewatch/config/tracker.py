@@ -19,6 +19,13 @@ class TrackerSettings(Section):
     low_match_iou: float = Field(
         0.5, gt=0.0, le=1.0, description="minimum IoU for a low-confidence box to continue a track"
     )
+    match_buffer: float = Field(
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="grow boxes by this share of their size on each side before the IoU tests "
+        "(buffered IoU: keeps small, fast or jittery heads on their track)",
+    )
     lost_track_buffer: int = Field(30, ge=1, le=10_000, description="scored frames a lost track is kept for")
 
     @model_validator(mode="after")

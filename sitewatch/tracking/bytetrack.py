@@ -167,7 +167,12 @@ class ByteTrack:
 
         def match(det_rows: np.ndarray, track_rows: np.ndarray, min_iou: float) -> tuple[np.ndarray, ...]:
             d, t = match_by_iou(
-                xyxy[det_rows], det_group[det_rows], track_xyxy[track_rows], tracks.group[track_rows], min_iou
+                xyxy[det_rows],
+                det_group[det_rows],
+                track_xyxy[track_rows],
+                tracks.group[track_rows],
+                min_iou,
+                s.match_buffer,
             )
             return det_rows[d], track_rows[t], np.delete(det_rows, d), np.delete(track_rows, t)
 

@@ -12,12 +12,21 @@ _EMPTY = np.zeros(0, np.intp)
 _TIE_LIFT = 1e-6
 
 
+def buffered(xyxy: np.ndarray, buffer: float) -> np.ndarray:
+    """Boxes grown by ``buffer`` times their width and height on every side (no copy when 0)."""
+    if buffer == 0.0 or len(xyxy) == 0:
+        return xyxy
+    size = xyxy[:, 2:] - xyxy[:, :2]
+    return np.concatenate([xyxy[:, :2] - buffer * size, xyxy[:, 2:] + buffer * size], axis=1)
+
+
 def match_by_iou(
     det_xyxy: np.ndarray,
     det_group: np.ndarray,
     track_xyxy: np.ndarray,
     track_group: np.ndarray,
     min_iou: float,
+    buffer: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pair boxes with tracks; returns (box indices, track indices) of equal length.
 
@@ -27,10 +36,17 @@ def match_by_iou(
     afterwards is exact: in a complete bipartite graph any partial matching can be
     padded with zero-gain pairs, so the solver never trades a good pair for
     coverage (which a plain "forbidden = huge cost" matrix would).
+
+    ``buffer`` > 0 measures the overlap of both boxes grown by that share of
+    their size on every side (buffered IoU, Yang et al. 2023, "Hard to Track
+    Objects with Irregular Motions and Similar Appearances? Make It Easier by
+    Buffering the Matching Space"): a small head that moves more than its own
+    width between scored frames, or whose box jitters by a few pixels, still
+    overlaps its track's prediction.
     """
     if len(det_xyxy) == 0 or len(track_xyxy) == 0:
         return _EMPTY, _EMPTY
-    iou = box_iou(det_xyxy, track_xyxy)
+    iou = box_iou(buffered(det_xyxy, buffer), buffered(track_xyxy, buffer))
     allowed = (iou >= min_iou) & (det_group[:, None] == track_group[None, :])
     # Solve only over rows and columns that have some allowed pair: usually far smaller.
     rows = np.flatnonzero(allowed.any(axis=1))

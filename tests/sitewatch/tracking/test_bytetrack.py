@@ -51,6 +51,18 @@ def test_smoothly_moving_boxes_keep_their_ids(velocities):
     assert all(frame_ids == expected for frame_ids in ids)
 
 
+@pytest.mark.parametrize(("match_buffer", "tracked_frames"), [(0.0, 1), (0.5, 20)])
+def test_match_buffer_keeps_a_small_fast_head_on_its_track(match_buffer, tracked_frames):
+    # A 10 px head (a far-field worker at a low scored frame rate) moves 12 px a
+    # scored frame: plain IoU with its track's prediction is 0, so after the
+    # first frame it is never matched (each new track dies unconfirmed); grown
+    # by half its size, it overlaps and keeps id 1 throughout.
+    frames = [dets([(box(100 + 12 * f, 300, 10, 10), 0.9, "head")]) for f in range(20)]
+    ids = run(ByteTrack(TrackerSettings(match_buffer=match_buffer)), frames)
+    assert sum(frame_ids == [1] for frame_ids in ids) == tracked_frames
+    assert all(frame_ids in ([1], [-1]) for frame_ids in ids)
+
+
 @pytest.mark.parametrize("dy", [0, 10, 30])
 def test_two_crossing_objects_keep_their_ids(dy):
     # Two workers walk towards each other and pass; at the crossing their boxes coincide
