@@ -23,6 +23,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sitewatch.models.lookalikes import add_lookalikes, cxcywh_to_pixel_xyxy, read_yolo_labels
+
 CANVAS_WH: tuple[int, int] = (768, 576)  # a common CCTV frame size (vtest.avi's)
 PAD_GREY = 114  # Ultralytics' letterbox grey: cell borders look like its padding
 # A label shrunk below this many pixels on either side is dropped: nothing
@@ -33,12 +35,6 @@ GRID_CHOICES: tuple[int, ...] = (2, 3, 4)
 GRID_WEIGHTS: tuple[float, ...] = (0.2, 0.4, 0.4)
 DEGRADED_SHARE = 0.5  # of training canvases blurred and JPEG-compressed
 FAR_LOOKALIKE_PX = 40  # tallest look-alike drawn into a canvas
-
-
-def read_yolo_labels(text: str) -> np.ndarray:
-    """YOLO label lines -> float32 (N, 5): class, cx, cy, w, h (normalised)."""
-    rows = [line.split()[:5] for line in text.splitlines() if len(line.split()) >= 5]
-    return np.asarray(rows, np.float32).reshape(-1, 5)
 
 
 def format_yolo_labels(labels: np.ndarray) -> str:
@@ -106,8 +102,6 @@ def write_training_grids(
     far-field look-alikes drawn in as background. Deterministic for a seed.
     Returns how many canvases were written.
     """
-    from sitewatch.models.lookalikes import add_lookalikes, cxcywh_to_pixel_xyxy
-
     if not photos or count <= 0:
         return 0
     out_images, out_labels = dest / "images", dest / "labels"

@@ -102,11 +102,12 @@ def _draw_sign(
     width_there = top_w + (body_w - top_w) * cy / body_h
     radius = width_there * rng.uniform(0.3, 0.42)
     ring, middle = SIGN_COLOURS[int(rng.integers(len(SIGN_COLOURS)))]
-    # Drawn at 8x sub-pixel precision: a sign on a 15 px cone is a 3-4 px blob.
+    # Drawn with 3 fractional bits (1/8 px): a sign on a 15 px cone is a 3-4 px blob.
     shift = 3
-    at = (int(round(centre * 8)), int(round(cy * 8)))
-    cv2.circle(pixels, at, max(1, int(round(radius * 8))), ring, -1, cv2.LINE_AA, shift)
-    cv2.circle(pixels, at, max(1, int(round(radius * 0.65 * 8))), middle, -1, cv2.LINE_AA, shift)
+    scale = 1 << shift
+    at = (int(round(centre * scale)), int(round(cy * scale)))
+    cv2.circle(pixels, at, max(1, int(round(radius * scale))), ring, -1, cv2.LINE_AA, shift)
+    cv2.circle(pixels, at, max(1, int(round(radius * 0.65 * scale))), middle, -1, cv2.LINE_AA, shift)
 
 
 def draw_lamp(height: int, rng: np.random.Generator) -> Sprite:
@@ -205,12 +206,15 @@ def add_lookalikes(
     return drawn
 
 
+def read_yolo_labels(text: str) -> np.ndarray:
+    """YOLO label lines -> float32 (N, 5): class, cx, cy, w, h (normalised)."""
+    rows = [line.split()[:5] for line in text.splitlines() if len(line.split()) >= 5]
+    return np.asarray(rows, np.float32).reshape(-1, 5)
+
+
 def yolo_boxes_to_pixels(label_text: str, width: int, height: int) -> np.ndarray:
     """YOLO label lines (class cx cy w h, normalised) -> N x 4 pixel xyxy."""
-    rows = [line.split() for line in label_text.splitlines() if line.split()]
-    if not rows:
-        return np.zeros((0, 4), np.float32)
-    return cxcywh_to_pixel_xyxy(np.asarray([[float(v) for v in r[1:5]] for r in rows], np.float32), width, height)
+    return cxcywh_to_pixel_xyxy(read_yolo_labels(label_text)[:, 1:5], width, height)
 
 
 def cxcywh_to_pixel_xyxy(cxcywh: np.ndarray, width: int, height: int) -> np.ndarray:
