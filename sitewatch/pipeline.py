@@ -14,6 +14,7 @@ from datetime import datetime
 from sitewatch.events import EventChange
 from sitewatch.rules.base import Rule
 from sitewatch.tracking import ByteTrack
+from sitewatch.tracking.fixtures import FixtureFilter
 from sitewatch.types import Detections, Frame
 
 ZoneFilter = Callable[[Detections], Detections]
@@ -21,7 +22,7 @@ ZoneFilter = Callable[[Detections], Detections]
 
 @dataclass(frozen=True, slots=True)
 class Processed:
-    """What one frame produced: all tracked detections, and the event changes."""
+    """What one frame produced: the tracked detections (fixtures dropped, zones not applied), and the event changes."""
 
     frame: Frame
     detections: Detections
@@ -29,9 +30,17 @@ class Processed:
 
 
 class CameraPipeline:
-    def __init__(self, source_id: str, tracker: ByteTrack, rules: Sequence[Rule], zone_filter: ZoneFilter | None = None):
+    def __init__(
+        self,
+        source_id: str,
+        tracker: ByteTrack,
+        rules: Sequence[Rule],
+        zone_filter: ZoneFilter | None = None,
+        fixtures: FixtureFilter | None = None,
+    ):
         self.source_id = source_id
         self.tracker = tracker
+        self.fixtures = fixtures
         self.rules = list(rules)
         self.zone_filter = zone_filter
         self._last_frame: Frame | None = None
@@ -42,6 +51,9 @@ class CameraPipeline:
         # Track before zone filtering: a worker walking in and out of the
         # zone keeps one track id, so re-entering does not look like a new one.
         tracked = self.tracker.update(detections)
+        # After tracking, which tells a worker who walked in from a cone that never moved.
+        if self.fixtures is not None:
+            tracked = self.fixtures.update(frame, tracked)
         in_zone = self.zone_filter(tracked) if self.zone_filter is not None else tracked
         changes: list[EventChange] = []
         for rule in self.rules:

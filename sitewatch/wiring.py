@@ -21,6 +21,7 @@ from sitewatch.rules.no_helmet import NoHelmetRule
 from sitewatch.rules.out_of_hours import OutOfHoursRule
 from sitewatch.rules.zones import ZoneFilter
 from sitewatch.tracking import ByteTrack
+from sitewatch.tracking.fixtures import FixtureFilter
 
 
 def local_timezone() -> tzinfo:
@@ -86,6 +87,7 @@ def make_pipeline_factory(settings: Settings, context: CameraContext) -> Callabl
             ByteTrack(settings.tracker),
             rules,
             None if zone_filter.keeps_everything else zone_filter,
+            FixtureFilter(settings.fixtures) if settings.fixtures.enabled else None,
         )
 
     return make

@@ -7,6 +7,7 @@ from sitewatch.config.base import Section
 from sitewatch.config.cameras import CameraSettings
 from sitewatch.config.crossrefs import check_cameras, check_permits, check_sites
 from sitewatch.config.detector import DetectorSettings
+from sitewatch.config.fixtures import FixtureSettings
 from sitewatch.config.permits import PermitSettings
 from sitewatch.config.push import PushSettings
 from sitewatch.config.rules import RulesSettings
@@ -22,6 +23,7 @@ class Settings(Section):
 
     detector: DetectorSettings = DetectorSettings()
     tracker: TrackerSettings = TrackerSettings()
+    fixtures: FixtureSettings = FixtureSettings()
     rules: RulesSettings = RulesSettings()
     store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()

@@ -99,6 +99,14 @@ def test_typo_bad_timezone_and_inverted_permit_one_line_each(tmp_path: Path) -> 
             "1: detector: Input should be a valid dictionary or instance of DetectorSettings",
         ),
         (
+            "fixtures:\n  enabled: true\n  still_sec: 20\n",
+            "3: fixtures.still_sec: unknown key (did you mean 'still_s'?)",
+        ),
+        (
+            "fixtures:\n  gap_s: 60\n  forget_s: 30\n",
+            "1: fixtures: forget_s (30.0) must not be below gap_s (60.0)",
+        ),
+        (
             "detector:\n  threads: 2\n  threads: 4\n",
             "3: detector.threads: duplicate key (first given on line 2)",
         ),
