@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 import ast
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 
@@ -104,6 +104,8 @@ class OnnxDetector:
     dynamic model (as ``YOLO.predict`` with a fixed imgsz), the fixed H x W of
     a static one. With tiling, a frame is also cut into overlapping
     full-resolution tiles of the input's size; see ``uses_tiles`` for when.
+    A ``zoom`` above 1 enlarges each frame before all of this, so that its
+    tiles show small heads bigger (it only helps together with tiles).
     Boxes come back in the original frame's pixels, clipped to it, best
     score first.
     """
@@ -118,6 +120,7 @@ class OnnxDetector:
         threads: int = 2,
         tiles: TileMode = "auto",
         tile_overlap: float = 0.15,
+        zoom: float = 1.0,
     ) -> None:
         if not 0.0 <= confidence <= 1.0:
             raise ValueError(f"confidence must lie in [0, 1], got {confidence}")
@@ -129,10 +132,13 @@ class OnnxDetector:
             raise ValueError(f"tiles must be 'auto', 'on' or 'off', got {tiles!r}")
         if not 0.0 <= tile_overlap < 0.5:
             raise ValueError(f"tile_overlap must lie in [0, 0.5), got {tile_overlap}")
+        if not 1.0 <= zoom <= 4.0:
+            raise ValueError(f"zoom must lie in [1, 4], got {zoom}")
         self.confidence = float(confidence)
         self.iou = float(iou)
         self.tiles: TileMode = tiles
         self.tile_overlap = float(tile_overlap)
+        self.zoom = float(zoom)
         self.model_path = Path(model_path)
 
         model_bytes = self._read(self.model_path)
@@ -161,6 +167,7 @@ class OnnxDetector:
             threads=settings.threads,
             tiles=settings.tiles,
             tile_overlap=settings.tile_overlap,
+            zoom=settings.zoom,
         )
 
     # -- loading --------------------------------------------------------------
@@ -268,9 +275,23 @@ class OnnxDetector:
         return results
 
     def prepare(self, images: Sequence[np.ndarray]) -> PreparedBatch:
-        """The model inputs for ``images`` (whole-frame letterboxes and tiles) as one blob."""
+        """The model inputs for ``images`` (whole-frame letterboxes and tiles) as one blob.
+
+        With a ``zoom`` above 1 each frame is first enlarged by it (bilinear),
+        so tiling and the plan see the enlarged frame; ``postprocess`` maps the
+        boxes back to the frame's own pixels.
+        """
         for image in images:
             check_image(image)
+        if self.zoom != 1.0:
+            images = [
+                cv2.resize(
+                    image,
+                    (round(image.shape[1] * self.zoom), round(image.shape[0] * self.zoom)),
+                    interpolation=cv2.INTER_LINEAR,
+                )
+                for image in images
+            ]
         tiled = [self.uses_tiles(image.shape[1], image.shape[0]) for image in images]
         pictures, plan = prepare_inputs(images, self._batch_input_hw(images, tiled), tiled, self.tile_overlap)
         return PreparedBatch(to_blob(pictures, self._input_dtype), plan)
@@ -321,10 +342,13 @@ class OnnxDetector:
 
     def postprocess(self, raw: np.ndarray, plan: BatchPlan) -> list[Detections]:
         """Raw output for ``plan``'s inputs -> one ``Detections`` per frame (see ``batch.postprocess``)."""
-        return postprocess(raw, plan, confidence=self.confidence, iou=self.iou, class_names=self.class_names)
+        found = postprocess(raw, plan, confidence=self.confidence, iou=self.iou, class_names=self.class_names)
+        if self.zoom == 1.0:
+            return found
+        return [Detections(d.xyxy / self.zoom, d.confidence, d.class_id, d.class_names) for d in found]
 
     def __repr__(self) -> str:
         return (
             f"OnnxDetector({self.model_name!r}, input_size={self.input_size}, classes={self.class_names}, "
-            f"confidence={self.confidence}, iou={self.iou}, tiles={self.tiles!r})"
+            f"confidence={self.confidence}, iou={self.iou}, tiles={self.tiles!r}, zoom={self.zoom})"
         )

@@ -15,6 +15,7 @@ from sitewatch.cli.errors import UserError
 from sitewatch.config import Settings
 from sitewatch.config.cameras import CameraSettings
 from sitewatch.config.sites import SiteSettings
+from sitewatch.config.tracker import TrackerSettings
 from sitewatch.pipeline import CameraPipeline
 from sitewatch.rules.base import Rule
 from sitewatch.rules.no_helmet import NoHelmetRule
@@ -60,18 +61,31 @@ def camera_context(settings: Settings, camera_id: str | None) -> CameraContext:
     return CameraContext(camera, site, site.zone)
 
 
-def build_detector(settings: Settings, model: Path | None = None, tiles: str | None = None, camera=None):
-    """The shared detector; ``tiles`` (command line) beats the camera's, which beats the detector section."""
+def build_detector(
+    settings: Settings,
+    model: Path | None = None,
+    tiles: str | None = None,
+    camera=None,
+    zoom: float | None = None,
+):
+    """The shared detector; ``tiles`` and ``zoom`` (command line) beat the camera's, which beat the detector section."""
     from sitewatch.detector import ModelError, OnnxDetector
     from sitewatch.models import default_model_path
 
     path = model or settings.detector.model or default_model_path()
     tiles = tiles or (camera.tiles if camera is not None else None)
-    detector_settings = settings.detector if tiles is None else settings.detector.model_copy(update={"tiles": tiles})
+    zoom = zoom or (camera.zoom if camera is not None else None)
+    update = {k: v for k, v in (("tiles", tiles), ("zoom", zoom)) if v is not None}
+    detector_settings = settings.detector.model_copy(update=update) if update else settings.detector
     try:
         return OnnxDetector.from_settings(detector_settings, Path(path))
     except ModelError as exc:
         raise UserError(str(exc)) from None
+
+
+def tracker_settings(settings: Settings, camera: CameraSettings | None) -> TrackerSettings:
+    """The camera's own tracker section where it has one, else the config's."""
+    return camera.tracker if camera is not None and camera.tracker is not None else settings.tracker
 
 
 def make_pipeline_factory(settings: Settings, context: CameraContext) -> Callable[[str], CameraPipeline]:
@@ -84,7 +98,7 @@ def make_pipeline_factory(settings: Settings, context: CameraContext) -> Callabl
         zone_filter = ZoneFilter.for_camera(context.camera)
         return CameraPipeline(
             source_id,
-            ByteTrack(settings.tracker),
+            ByteTrack(tracker_settings(settings, context.camera)),
             rules,
             None if zone_filter.keeps_everything else zone_filter,
             FixtureFilter(settings.fixtures) if settings.fixtures.enabled else None,

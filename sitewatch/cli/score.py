@@ -77,6 +77,16 @@ def score(
     tiles: Annotated[
         TilesMode | None, typer.Option(help="Tiled detection for far-field cameras. Default: from config (auto).")
     ] = None,
+    zoom: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            max=4.0,
+            help="Enlarge frames by this factor before detection (far-field cameras, with tiles). "
+            "Default: from config (1).",
+            show_default=False,
+        ),
+    ] = None,
     annotate: Annotated[bool, typer.Option("--annotate", help="Also write annotated-<source>.mp4.")] = False,
     detections: Annotated[
         bool, typer.Option("--detections", help="Also write detections.jsonl (every box of every scored frame).")
@@ -102,7 +112,7 @@ def score(
 
     settings = settings_with_db(config, db)
     context = camera_context(settings, camera)
-    detector = build_detector(settings, model, tiles.value if tiles else None, context.camera)
+    detector = build_detector(settings, model, tiles.value if tiles else None, context.camera, zoom)
     try:
         infos = [probe(p) for p in videos]
     except SourceError as exc:

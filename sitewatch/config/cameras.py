@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from sitewatch.config.base import Section
 from sitewatch.config.fields import Identifier
+from sitewatch.config.tracker import TrackerSettings
 from sitewatch.config.zones import ZonesSettings
 
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https", "file", "udp", "tcp", "srt"})
@@ -62,6 +63,12 @@ class CameraSettings(Section):
     fps: float = Field(2.0, gt=0, le=30, description="frames scored per second (sampling rate)")
     tiles: Literal["auto", "on", "off"] | None = Field(
         None, description="overrides detector.tiles for this camera (e.g. 'on' for a wide 4K view)"
+    )
+    zoom: float | None = Field(
+        None, ge=1.0, le=4.0, description="overrides detector.zoom for this camera (e.g. 2 for 8-15 px heads)"
+    )
+    tracker: TrackerSettings | None = Field(
+        None, description="replaces the tracker section for this camera (e.g. a match_buffer for small heads)"
     )
     zones: ZonesSettings = ZonesSettings()
 

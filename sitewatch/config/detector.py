@@ -25,3 +25,13 @@ class DetectorSettings(Section):
     # lets a 768x576 frame be covered by 2x2 tiles instead of 3x2. Large objects
     # cut by a tile edge are found by the whole-frame pass.
     tile_overlap: float = Field(0.15, ge=0.0, lt=0.5, description="minimum fraction of a tile shared with its neighbour")
+    # Far-field heads of 8-15 px are at the bottom of what the model was
+    # trained on; enlarged 2x they are scored with more confidence (vtest.avi:
+    # docs/configuration.md). The cost grows with the square of the zoom.
+    zoom: float = Field(
+        1.0,
+        ge=1.0,
+        le=4.0,
+        description="enlarge each frame by this factor before detection (far-field cameras); boxes come back "
+        "in the frame's own pixels",
+    )

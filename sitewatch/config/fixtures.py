@@ -10,8 +10,8 @@ class FixtureSettings(Section):
 
     A place where ``classes`` boxes keep turning up without moving for
     ``still_s`` becomes a fixture, and boxes there are dropped from then on.
-    Boxes of a track that has been seen moving are never dropped: a worker who
-    walks in and stands still stays a worker. See ``sitewatch.tracking.fixtures``.
+    A track that has been seen moving never starts a place: a worker who walks
+    in and stands still stays a worker. See ``sitewatch.tracking.fixtures``.
     """
 
     enabled: bool = True

@@ -1,9 +1,9 @@
-"""One shared detector per distinct tile mode: most sites need exactly one.
+"""One shared detector per distinct tile mode and zoom: most sites need exactly one.
 
 Cameras normally share one ``OnnxDetector`` (one model in memory, frames of
-several cameras scored in one batch). A camera whose ``tiles`` setting differs
-from the detector section's needs an instance configured that way; cameras
-with the same effective setting share it.
+several cameras scored in one batch). A camera whose ``tiles`` or ``zoom``
+setting differs from the detector section's needs an instance configured that
+way; cameras with the same effective settings share it.
 """
 
 from __future__ import annotations
@@ -19,13 +19,17 @@ def effective_tiles(settings: Settings, camera: CameraSettings) -> str:
     return camera.tiles or settings.detector.tiles
 
 
+def effective_zoom(settings: Settings, camera: CameraSettings) -> float:
+    return camera.zoom or settings.detector.zoom
+
+
 def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, object]:
-    """Camera id -> detector, with one instance per distinct tile mode."""
-    by_mode: dict[str, object] = {}
+    """Camera id -> detector, with one instance per distinct (tile mode, zoom)."""
+    by_mode: dict[tuple[str, float], object] = {}
     by_camera: dict[str, object] = {}
     for camera in settings.cameras:
-        mode = effective_tiles(settings, camera)
+        mode = (effective_tiles(settings, camera), effective_zoom(settings, camera))
         if mode not in by_mode:
-            by_mode[mode] = build_detector(settings, model, tiles=mode)
+            by_mode[mode] = build_detector(settings, model, tiles=mode[0], zoom=mode[1])
         by_camera[camera.id] = by_mode[mode]
     return by_camera

@@ -20,11 +20,15 @@ So, per camera:
   A place empty for ``gap_s`` is forgotten; a fixture only after
   ``forget_s`` (a cone missed for a while is still there; a cone carried
   away is forgotten in time).
-- **Movers are never fixtures.** A tracked box whose track has moved more
-  than ``radius`` of its size from where the track began takes no part: a
+- **Movers start no places.** A box whose track has moved more than
+  ``radius`` of its size from where the track began never starts a place: a
   worker who walked in and stopped stays a worker however long he stands.
-  Untracked boxes (below the tracker's threshold for a new track) and boxes of
-  tracks that have not moved are matched against the places.
+  It still counts for a place it stands in and is dropped on a fixture: a
+  track that came in with a passer-by and then stuck to a cone (the tracker
+  handed it over) must not make the cone a mover. So a head that walks across
+  a fixture is dropped for the frame or two it covers it. Untracked boxes
+  (below the tracker's threshold for a new track) and boxes of tracks that
+  have not moved start places.
 
 What this gives up: a person who is in view and motionless from the moment
 the camera starts (never seen moving) becomes a fixture after ``still_s``.
@@ -64,6 +68,7 @@ class _Place:
     first_update: int
     hits: int
     last_hit: datetime
+    last_update: int
     fixture: bool = False
 
 
@@ -115,14 +120,9 @@ class FixtureFilter:
             moved = np.array(
                 [self._track_moved(int(t), x, y, z, now) for t, x, y, z in zip(ids, cx, cy, size)], bool
             )
-            # Surest boxes first: when two boxes could take one place, the likelier one does.
-            order = np.argsort(-detections.confidence[watched], kind="stable")
-            taken: set[int] = set()
-            for k in order:
-                if moved[k]:
-                    continue
-                place = self._place_for(float(cx[k]), float(cy[k]), float(size[k]), now, taken)
-                drop[watched[k]] = place.fixture
+            for k in range(len(watched)):
+                place = self._place_for(float(cx[k]), float(cy[k]), float(size[k]), now, not moved[k])
+                drop[watched[k]] = place is not None and place.fixture
         self._forget(now)
         return detections if not drop.any() else detections[~drop]
 
@@ -139,23 +139,27 @@ class FixtureFilter:
             start.moved = True
         return start.moved
 
-    def _place_for(self, cx: float, cy: float, size: float, now: datetime, taken: set[int]) -> _Place:
-        """The place this box belongs to (hit, and promoted to fixture when due), or a new one."""
+    def _place_for(self, cx: float, cy: float, size: float, now: datetime, may_start: bool) -> _Place | None:
+        """The place this box is in (hit, and made a fixture when due), else a new one if ``may_start``."""
         s = self.settings
         best, best_distance = -1, np.inf
         for i, place in enumerate(self._places):
-            if i in taken or not (1 / MAX_SIZE_RATIO <= size / place.size <= MAX_SIZE_RATIO):
+            if not (1 / MAX_SIZE_RATIO <= size / place.size <= MAX_SIZE_RATIO):
                 continue
             distance = np.hypot(cx - place.cx, cy - place.cy) / place.size
             if distance <= s.radius and distance < best_distance:
                 best, best_distance = i, distance
         if best < 0:
-            self._places.append(_Place(cx, cy, size, now, self._updates, 1, now))
-            taken.add(len(self._places) - 1)
+            if not may_start:
+                return None
+            self._places.append(_Place(cx, cy, size, now, self._updates, 1, now, self._updates))
             return self._places[-1]
-        taken.add(best)
         place = self._places[best]
-        place.hits += 1
+        # One hit per frame however many boxes a place holds (a cone boxed as
+        # both head and helmet is seen once).
+        if place.last_update != self._updates:
+            place.hits += 1
+            place.last_update = self._updates
         place.last_hit = now
         if not place.fixture and (now - place.since).total_seconds() >= s.still_s:
             scored = self._updates - place.first_update + 1

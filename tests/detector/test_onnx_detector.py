@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -112,10 +113,17 @@ def test_dynamic_model_scores_whole_frames_at_their_aspect(frames, expected):
 
 def test_from_settings():
     settings = DetectorSettings(
-        input_size=64, confidence=0.4, iou=0.6, threads=1, tiles="on", tile_overlap=0.3
+        input_size=64, confidence=0.4, iou=0.6, threads=1, tiles="on", tile_overlap=0.3, zoom=2
     )
     det = OnnxDetector.from_settings(settings, DYNAMIC)
-    assert (det.input_size, det.confidence, det.iou, det.tiles, det.tile_overlap) == (64, 0.4, 0.6, "on", 0.3)
+    assert (det.input_size, det.confidence, det.iou, det.tiles, det.tile_overlap, det.zoom) == (
+        64,
+        0.4,
+        0.6,
+        "on",
+        0.3,
+        2.0,
+    )
 
 
 def write_text(tmp_path: Path) -> Path:
@@ -172,6 +180,8 @@ def test_model_errors_are_one_line_naming_the_file(tmp_path, make, kwargs, messa
         ({"threads": 0}, "threads"),
         ({"tiles": "always"}, "tiles"),
         ({"tile_overlap": 0.5}, "tile_overlap"),
+        ({"zoom": 0.5}, "zoom"),
+        ({"zoom": 5.0}, "zoom"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -265,3 +275,31 @@ def test_fixed_raw_output_through_the_detector_plan(untiled):
 def test_detect_rejects_what_is_not_a_bgr_picture(dynamic, bad):
     with pytest.raises(ValueError, match="image"):
         dynamic.detect(bad)
+
+
+# -- zoom ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zoom", [1.5, 2.0, 3.0])
+@pytest.mark.parametrize("tiles", ["on", "off"])
+def test_zoom_scores_the_enlarged_frame_and_answers_in_the_frame_s_pixels(zoom, tiles):
+    """Zoom z on a frame = no zoom on the frame enlarged z times, with the boxes divided by z."""
+    picture = image(70, 150)
+    zoomed = OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=1, tiles=tiles, zoom=zoom)
+    plain = OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=1, tiles=tiles)
+    enlarged = cv2.resize(picture, (round(150 * zoom), round(70 * zoom)), interpolation=cv2.INTER_LINEAR)
+
+    found, reference = zoomed.detect(picture), plain.detect(enlarged)
+    assert len(found) > 0
+    np.testing.assert_allclose(found.xyxy, reference.xyxy / zoom, rtol=1e-6, atol=1e-4)
+    np.testing.assert_array_equal(found.confidence, reference.confidence)
+    np.testing.assert_array_equal(found.class_id, reference.class_id)
+    assert_valid(found, 70, 150)
+    # The tiles are cut from the enlarged frame: as many as it needs.
+    assert len(zoomed.prepare([picture]).plan.slots) == len(plain.prepare([enlarged]).plan.slots)
+
+
+def test_zoom_tiles_a_frame_that_would_not_be_tiled_whole():
+    det = OnnxDetector(DYNAMIC, threads=1, tiles="on", zoom=2)
+    assert len(det.prepare([image(100, 120)]).plan.slots) == 1 + 3 * 2  # 240x200 in 128 px tiles, 15 % overlap
+    assert len(OnnxDetector(DYNAMIC, threads=1, tiles="on").prepare([image(100, 120)]).plan.slots) == 1

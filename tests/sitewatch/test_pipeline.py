@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from sitewatch.config import Settings
 from sitewatch.config.sites import SiteSettings
 from sitewatch.events import ChangeKind, EventType
 from sitewatch.pipeline import CameraPipeline
@@ -16,6 +17,7 @@ from sitewatch.rules.out_of_hours import OutOfHoursRule
 from sitewatch.tracking import ByteTrack
 from sitewatch.tracking.fixtures import FixtureFilter
 from sitewatch.types import Detections, Frame
+from sitewatch.wiring import camera_context, make_pipeline_factory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NAMES = ("head", "helmet", "person")
@@ -85,3 +87,22 @@ def worker_walks_in_and_stands(i):
 def test_a_still_cone_at_night_raises_no_event_and_a_worker_still_does(scene, with_fixtures, expected):
     rows = {"cone": cone, "cone called head": cone_called_head, "worker": worker_walks_in_and_stands}[scene]
     assert opened(rows, 120, with_fixtures) == expected
+
+
+def test_a_camera_s_own_tracker_section_replaces_the_global_one():
+    settings = Settings.model_validate(
+        {
+            "tracker": {"match_buffer": 0.1},
+            "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
+            "cameras": [
+                {"id": "far", "site": "s", "url": "far.mp4", "tracker": {"match_buffer": 0.3}},
+                {"id": "near", "site": "s", "url": "near.mp4"},
+            ],
+        }
+    )
+    far = make_pipeline_factory(settings, camera_context(settings, "far"))("far")
+    near = make_pipeline_factory(settings, camera_context(settings, "near"))("near")
+    assert far.tracker.settings.match_buffer == 0.3
+    assert far.tracker.settings.lost_track_buffer == settings.tracker.lost_track_buffer  # the section's defaults
+    assert near.tracker.settings.match_buffer == 0.1
+    assert far.fixtures is not None and near.fixtures is not None

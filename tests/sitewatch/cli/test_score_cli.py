@@ -45,6 +45,18 @@ def test_writes_events_summary_detections_csv_and_video(small_video, tmp_path):
     assert (out / "annotated-clip.mp4").stat().st_size > 0
 
 
+def test_zoom_scores_enlarged_frames_and_reports_boxes_in_the_video_s_pixels(small_video, tmp_path):
+    out = tmp_path / "out"
+    result = score(small_video, "--out", out, "--model", TINY_MODEL, "--start", START, "--stride", "5",
+                   "--detections", "--tiles", "on", "--zoom", "2")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]
+    assert len(lines) == 6
+    for line in lines:
+        for x1, y1, x2, y2, *_ in line["boxes"]:
+            assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 120
+
+
 def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_path):
     result = score(truncated_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START)
     assert result.exit_code == 0, result.output

@@ -1,0 +1,35 @@
+"""One detector instance per distinct (tile mode, zoom) among the cameras, shared by the rest."""
+
+from __future__ import annotations
+
+from sitewatch.config import Settings
+from sitewatch.service.detectors import build_detectors
+
+from testdata import TINY_MODEL
+
+
+def camera(cid: str, **extra) -> dict:
+    return {"id": cid, "site": "s", "url": f"{cid}.mp4", **extra}
+
+
+def test_cameras_with_the_same_tiles_and_zoom_share_a_detector():
+    settings = Settings.model_validate(
+        {
+            "detector": {"tiles": "auto"},
+            "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
+            "cameras": [
+                camera("near"),
+                camera("far", tiles="on", zoom=2),
+                camera("far2", tiles="on", zoom=2),
+                camera("wide", tiles="on"),
+                camera("plain", tiles="auto", zoom=1),
+            ],
+        }
+    )
+    detectors = build_detectors(settings, TINY_MODEL)
+    assert detectors["far"] is detectors["far2"]
+    assert detectors["near"] is detectors["plain"]
+    assert len({id(d) for d in detectors.values()}) == 3
+    assert (detectors["far"].tiles, detectors["far"].zoom) == ("on", 2.0)
+    assert (detectors["wide"].tiles, detectors["wide"].zoom) == ("on", 1.0)
+    assert (detectors["near"].tiles, detectors["near"].zoom) == ("auto", 1.0)
