@@ -1,6 +1,6 @@
 """What ``OnnxDetector.detect`` costs on top of the bare model.
 
-    python bench/detector.py MODEL [--input-size N] [--tiles on|off] [--image PATH] [--frames N] [--threads N]
+    python bench/detector.py MODEL [--input-size N] [--tiles on|off] [--zoom Z] [--image PATH] [--frames N] [--threads N]
 
 Times, on one picture (a 768x576 synthetic frame unless ``--image``):
 
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("model", type=Path)
     parser.add_argument("--input-size", type=int, default=None)
     parser.add_argument("--tiles", choices=["on", "off"], default="off")
+    parser.add_argument("--zoom", type=float, default=1.0, help="enlarge the frame before tiling (1-4)")
     parser.add_argument(
         "--image", type=Path, default=None, help="picture to score (default: synthetic 768x576)"
     )
@@ -94,6 +95,7 @@ def main() -> None:
         tiles=args.tiles,
         threads=args.threads,
         confidence=args.confidence,
+        zoom=args.zoom,
     )
     prepared = det.prepare([image])
     feed = {det.session.get_inputs()[0].name: prepared.blob}
@@ -118,7 +120,8 @@ def main() -> None:
                 "threads": args.threads,
                 "input_size": det.input_size,
                 "image": f"{image.shape[1]}x{image.shape[0]}",
-                "tiled": det.uses_tiles(image.shape[1], image.shape[0]),
+                "zoom": det.zoom,
+                "tiled": det.uses_tiles(round(image.shape[1] * det.zoom), round(image.shape[0] * det.zoom)),
                 "model_inputs_per_frame": len(prepared.blob),
                 "detections": len(det.detect(image)),
                 "frames": args.frames,

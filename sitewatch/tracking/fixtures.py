@@ -16,7 +16,7 @@ So, per camera:
 - **Fixtures.** A place that is ``still_s`` old and has had a box in at least
   ``min_presence`` of the scored frames since it started is a fixture; its
   boxes are dropped from then on. Before that, boxes pass: the first
-  ``still_s`` of a cone are still reported, as a bare head standing still is.
+  ``still_s`` of a cone are still reported, as are those of a head standing still.
   A place empty for ``gap_s`` is forgotten; a fixture only after
   ``forget_s`` (a cone missed for a while is still there; a cone carried
   away is forgotten in time).
@@ -120,9 +120,16 @@ class FixtureFilter:
             moved = np.array(
                 [self._track_moved(int(t), x, y, z, now) for t, x, y, z in zip(ids, cx, cy, size)], bool
             )
+            known = self._places[:]  # the places before this frame, matched all at once
+            nearest, within = self._nearest(known, cx, cy, size)
             for k in range(len(watched)):
-                place = self._place_for(float(cx[k]), float(cy[k]), float(size[k]), now, not moved[k])
-                drop[watched[k]] = place is not None and place.fixture
+                if within[k]:
+                    place = known[nearest[k]]
+                else:  # a place this frame started (a second box on a new spot), or a new one
+                    place = self._new_place(float(cx[k]), float(cy[k]), float(size[k]), now, not moved[k], known)
+                if place is not None:
+                    self._hit(place, now)
+                    drop[watched[k]] = place.fixture
         self._forget(now)
         return detections if not drop.any() else detections[~drop]
 
@@ -139,32 +146,45 @@ class FixtureFilter:
             start.moved = True
         return start.moved
 
-    def _place_for(self, cx: float, cy: float, size: float, now: datetime, may_start: bool) -> _Place | None:
-        """The place this box is in (hit, and made a fixture when due), else a new one if ``may_start``."""
-        s = self.settings
-        best, best_distance = -1, np.inf
-        for i, place in enumerate(self._places):
-            if not (1 / MAX_SIZE_RATIO <= size / place.size <= MAX_SIZE_RATIO):
-                continue
-            distance = np.hypot(cx - place.cx, cy - place.cy) / place.size
-            if distance <= s.radius and distance < best_distance:
-                best, best_distance = i, distance
-        if best < 0:
-            if not may_start:
-                return None
-            self._places.append(_Place(cx, cy, size, now, self._updates, 1, now, self._updates))
-            return self._places[-1]
-        place = self._places[best]
+    def _nearest(
+        self, places: list[_Place], cx: np.ndarray, cy: np.ndarray, size: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per box, the index of the nearest place of a similar size, and whether it is within ``radius``."""
+        if not places:
+            return np.zeros(len(cx), np.int64), np.zeros(len(cx), bool)
+        px, py, psize = (np.array([getattr(p, a) for p in places]) for a in ("cx", "cy", "size"))
+        distance = np.hypot(cx[:, None] - px[None, :], cy[:, None] - py[None, :]) / psize[None, :]
+        ratio = size[:, None] / psize[None, :]
+        distance[(ratio < 1 / MAX_SIZE_RATIO) | (ratio > MAX_SIZE_RATIO)] = np.inf
+        nearest = distance.argmin(axis=1)
+        return nearest, distance[np.arange(len(cx)), nearest] <= self.settings.radius
+
+    def _new_place(
+        self, cx: float, cy: float, size: float, now: datetime, may_start: bool, known: list[_Place]
+    ) -> _Place | None:
+        """A place started earlier in this frame that holds this box, else a new one if ``may_start``."""
+        for place in self._places[len(known) :]:
+            if (1 / MAX_SIZE_RATIO <= size / place.size <= MAX_SIZE_RATIO) and np.hypot(
+                cx - place.cx, cy - place.cy
+            ) <= self.settings.radius * place.size:
+                return place
+        if not may_start:
+            return None
+        place = _Place(cx, cy, size, now, self._updates, 0, now, -1)
+        self._places.append(place)
+        return place
+
+    def _hit(self, place: _Place, now: datetime) -> None:
+        """Count a box in ``place``, once per frame, and make the place a fixture when due."""
         # One hit per frame however many boxes a place holds (a cone boxed as
         # both head and helmet is seen once).
         if place.last_update != self._updates:
             place.hits += 1
             place.last_update = self._updates
         place.last_hit = now
-        if not place.fixture and (now - place.since).total_seconds() >= s.still_s:
+        if not place.fixture and (now - place.since).total_seconds() >= self.settings.still_s:
             scored = self._updates - place.first_update + 1
-            place.fixture = place.hits >= s.min_presence * scored
-        return place
+            place.fixture = place.hits >= self.settings.min_presence * scored
 
     def _forget(self, now: datetime) -> None:
         s = self.settings
