@@ -121,7 +121,7 @@ def main() -> None:
                 "input_size": det.input_size,
                 "image": f"{image.shape[1]}x{image.shape[0]}",
                 "zoom": det.zoom,
-                "tiled": det.uses_tiles(round(image.shape[1] * det.zoom), round(image.shape[0] * det.zoom)),
+                "tiled": bool(prepared.plan.frame_tiled[0]),
                 "model_inputs_per_frame": len(prepared.blob),
                 "detections": len(det.detect(image)),
                 "frames": args.frames,

@@ -14,6 +14,7 @@ from pathlib import Path
 from sitewatch.cli.errors import UserError
 from sitewatch.config import Settings
 from sitewatch.config.cameras import CameraSettings
+from sitewatch.config.detector import DetectorSettings
 from sitewatch.config.sites import SiteSettings
 from sitewatch.config.tracker import TrackerSettings
 from sitewatch.pipeline import CameraPipeline
@@ -61,6 +62,20 @@ def camera_context(settings: Settings, camera_id: str | None) -> CameraContext:
     return CameraContext(camera, site, site.zone)
 
 
+def detector_settings(
+    settings: Settings,
+    camera: CameraSettings | None = None,
+    tiles: str | None = None,
+    zoom: float | None = None,
+) -> DetectorSettings:
+    """The detector section for one camera: ``tiles`` and ``zoom`` (command line) beat the camera's,
+    which beat the section's."""
+    tiles = tiles or (camera.tiles if camera is not None else None)
+    zoom = zoom or (camera.zoom if camera is not None else None)
+    update = {k: v for k, v in (("tiles", tiles), ("zoom", zoom)) if v is not None}
+    return settings.detector.model_copy(update=update) if update else settings.detector
+
+
 def build_detector(
     settings: Settings,
     model: Path | None = None,
@@ -68,17 +83,13 @@ def build_detector(
     camera=None,
     zoom: float | None = None,
 ):
-    """The shared detector; ``tiles`` and ``zoom`` (command line) beat the camera's, which beat the detector section."""
+    """The shared detector, set up by ``detector_settings``."""
     from sitewatch.detector import ModelError, OnnxDetector
     from sitewatch.models import default_model_path
 
     path = model or settings.detector.model or default_model_path()
-    tiles = tiles or (camera.tiles if camera is not None else None)
-    zoom = zoom or (camera.zoom if camera is not None else None)
-    update = {k: v for k, v in (("tiles", tiles), ("zoom", zoom)) if v is not None}
-    detector_settings = settings.detector.model_copy(update=update) if update else settings.detector
     try:
-        return OnnxDetector.from_settings(detector_settings, Path(path))
+        return OnnxDetector.from_settings(detector_settings(settings, camera, tiles, zoom), Path(path))
     except ModelError as exc:
         raise UserError(str(exc)) from None
 

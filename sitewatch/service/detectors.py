@@ -11,16 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sitewatch.config import Settings
-from sitewatch.config.cameras import CameraSettings
-from sitewatch.wiring import build_detector
-
-
-def effective_tiles(settings: Settings, camera: CameraSettings) -> str:
-    return camera.tiles or settings.detector.tiles
-
-
-def effective_zoom(settings: Settings, camera: CameraSettings) -> float:
-    return camera.zoom or settings.detector.zoom
+from sitewatch.wiring import build_detector, detector_settings
 
 
 def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, object]:
@@ -28,8 +19,9 @@ def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, 
     by_mode: dict[tuple[str, float], object] = {}
     by_camera: dict[str, object] = {}
     for camera in settings.cameras:
-        mode = (effective_tiles(settings, camera), effective_zoom(settings, camera))
+        effective = detector_settings(settings, camera)
+        mode = (effective.tiles, effective.zoom)
         if mode not in by_mode:
-            by_mode[mode] = build_detector(settings, model, tiles=mode[0], zoom=mode[1])
+            by_mode[mode] = build_detector(settings, model, camera=camera)
         by_camera[camera.id] = by_mode[mode]
     return by_camera

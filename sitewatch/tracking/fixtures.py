@@ -83,13 +83,6 @@ class _TrackStart:
     moved: bool = False
 
 
-def _centres_and_sizes(xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cx = (xyxy[:, 0] + xyxy[:, 2]) / 2
-    cy = (xyxy[:, 1] + xyxy[:, 3]) / 2
-    size = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
-    return cx, cy, size
-
-
 class FixtureFilter:
     """One per camera; ``update`` once per scored frame, in time order, after the tracker."""
 
@@ -114,7 +107,9 @@ class FixtureFilter:
         watched = np.flatnonzero(detections.class_mask(*s.classes))
         drop = np.zeros(len(detections), bool)
         if len(watched):
-            cx, cy, size = _centres_and_sizes(detections.xyxy[watched])
+            cx, cy = detections.centers[watched].T
+            xyxy = detections.xyxy[watched]
+            size = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
             tracker_id = detections.tracker_id
             ids = tracker_id[watched] if tracker_id is not None else np.full(len(watched), -1)
             moved = np.array(
@@ -126,7 +121,9 @@ class FixtureFilter:
                 if within[k]:
                     place = known[nearest[k]]
                 else:  # a place this frame started (a second box on a new spot), or a new one
-                    place = self._new_place(float(cx[k]), float(cy[k]), float(size[k]), now, not moved[k], known)
+                    place = self._new_place(
+                        cx[k : k + 1], cy[k : k + 1], size[k : k + 1], now, not moved[k], known
+                    )
                 if place is not None:
                     self._hit(place, now)
                     drop[watched[k]] = place.fixture
@@ -160,17 +157,23 @@ class FixtureFilter:
         return nearest, distance[np.arange(len(cx)), nearest] <= self.settings.radius
 
     def _new_place(
-        self, cx: float, cy: float, size: float, now: datetime, may_start: bool, known: list[_Place]
+        self,
+        cx: np.ndarray,
+        cy: np.ndarray,
+        size: np.ndarray,
+        now: datetime,
+        may_start: bool,
+        known: list[_Place],
     ) -> _Place | None:
-        """A place started earlier in this frame that holds this box, else a new one if ``may_start``."""
-        for place in self._places[len(known) :]:
-            if (1 / MAX_SIZE_RATIO <= size / place.size <= MAX_SIZE_RATIO) and np.hypot(
-                cx - place.cx, cy - place.cy
-            ) <= self.settings.radius * place.size:
-                return place
+        """For one box: a place started earlier in this frame that holds it, else a new one if ``may_start``."""
+        started = self._places[len(known) :]
+        if started:  # rare: a second box on a spot first seen in this frame
+            nearest, within = self._nearest(started, cx, cy, size)
+            if within[0]:
+                return started[nearest[0]]
         if not may_start:
             return None
-        place = _Place(cx, cy, size, now, self._updates, 0, now, -1)
+        place = _Place(float(cx[0]), float(cy[0]), float(size[0]), now, self._updates, 0, now, -1)
         self._places.append(place)
         return place
 
