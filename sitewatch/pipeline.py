@@ -15,6 +15,7 @@ from sitewatch.events import EventChange
 from sitewatch.rules.base import Rule
 from sitewatch.tracking import ByteTrack
 from sitewatch.tracking.fixtures import FixtureFilter
+from sitewatch.tracking.twins import TwinFilter
 from sitewatch.types import Detections, Frame
 
 ZoneFilter = Callable[[Detections], Detections]
@@ -22,7 +23,8 @@ ZoneFilter = Callable[[Detections], Detections]
 
 @dataclass(frozen=True, slots=True)
 class Processed:
-    """What one frame produced: the tracked detections (fixtures dropped, zones not applied), and the event changes."""
+    """What one frame produced: the tracked detections (label twins and fixtures dropped, zones not applied),
+    and the event changes."""
 
     frame: Frame
     detections: Detections
@@ -37,12 +39,14 @@ class CameraPipeline:
         rules: Sequence[Rule],
         zone_filter: ZoneFilter | None = None,
         fixtures: FixtureFilter | None = None,
+        twins: TwinFilter | None = None,
     ):
         self.source_id = source_id
         self.tracker = tracker
         self.fixtures = fixtures
         self.rules = list(rules)
         self.zone_filter = zone_filter
+        self.twins = twins
         self._last_frame: Frame | None = None
 
     def process(self, frame: Frame, detections: Detections) -> Processed:
@@ -50,6 +54,8 @@ class CameraPipeline:
             raise ValueError(f"frame of {frame.source_id!r} given to the pipeline of {self.source_id!r}")
         # Track before zone filtering: a worker walking in and out of the
         # zone keeps one track id, so re-entering does not look like a new one.
+        if self.twins is not None:
+            detections = self.twins.update(detections)
         tracked = self.tracker.update(detections)
         # After tracking, which tells a worker who walked in from a cone that never moved.
         if self.fixtures is not None:

@@ -23,7 +23,9 @@ from sitewatch.rules.no_helmet import NoHelmetRule
 from sitewatch.rules.out_of_hours import OutOfHoursRule
 from sitewatch.rules.zones import ZoneFilter
 from sitewatch.tracking import ByteTrack
+from sitewatch.tracking.bytetrack import DEFAULT_CLASS_GROUPS
 from sitewatch.tracking.fixtures import FixtureFilter
+from sitewatch.tracking.twins import TwinFilter
 
 
 def local_timezone() -> tzinfo:
@@ -107,12 +109,14 @@ def make_pipeline_factory(settings: Settings, context: CameraContext) -> Callabl
         if context.site is not None:
             rules.append(OutOfHoursRule(source_id, context.site, settings.permits, settings.rules.out_of_hours))
         zone_filter = ZoneFilter.for_camera(context.camera)
+        tracking = tracker_settings(settings, context.camera)
         return CameraPipeline(
             source_id,
-            ByteTrack(tracker_settings(settings, context.camera)),
+            ByteTrack(tracking),
             rules,
             None if zone_filter.keeps_everything else zone_filter,
             FixtureFilter(settings.fixtures) if settings.fixtures.enabled else None,
+            TwinFilter(DEFAULT_CLASS_GROUPS, tracking.twin_iou) if tracking.twin_iou < 1.0 else None,
         )
 
     return make

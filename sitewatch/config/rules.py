@@ -13,6 +13,13 @@ class NoHelmetSettings(Section):
     close_after_s: float = Field(5.0, gt=0, le=3600, description="an event closes once unseen this long")
     merge_iou: float = Field(0.3, ge=0.0, le=1.0, description="IoU with a recent event's last box to continue it")
     cooldown_s: float = Field(30.0, ge=0, le=86_400, description="how long a closed event can be continued")
+    predict_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="for continuation, a vanished worker's last box is also moved on at his recent speed "
+        "for up to this long (0: last box only)",
+    )
 
     @model_validator(mode="after")
     def _k_within_m(self) -> "NoHelmetSettings":

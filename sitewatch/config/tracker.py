@@ -26,6 +26,18 @@ class TrackerSettings(Section):
         description="grow boxes by this share of their size on each side before the IoU tests "
         "(buffered IoU: keeps small, fast or jittery heads on their track)",
     )
+    twin_iou: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="a head and a helmet box overlapping by more than this are one head labelled twice: "
+        "only the more confident is tracked (1: keep both)",
+    )
+    recovery: bool = Field(
+        True,
+        description="also match boxes left over to a track's last detected box, not only to its prediction "
+        "(observation-centric recovery: a worker who stops while his head is missed keeps his id)",
+    )
     lost_track_buffer: int = Field(30, ge=1, le=10_000, description="scored frames a lost track is kept for")
 
     @model_validator(mode="after")

@@ -12,8 +12,11 @@ rule turns flags into events with three guards against alert floods:
    of an event whose track has vanished - still open, or closed less than
    ``cooldown_s`` ago - continues that event instead of opening a new one. This
    is what keeps a tracker id switch (occlusion, a missed frame) from sending a
-   second alert for the same worker. A continued closed event is re-opened and
-   reported as ``UPDATED`` with ``closed=False``.
+   second alert for the same worker. The last box is also moved on at the
+   event's speed over its last second of sightings, for up to ``predict_s``, and
+   the better overlap counts: a walking worker is found again further on. A
+   continued closed event is re-opened and reported as
+   ``UPDATED`` with ``closed=False``.
 
 Each event keeps its best evidence: the frame where its head box was most
 confident.
@@ -32,6 +35,8 @@ from sitewatch.events import ChangeKind, Event, EventChange, EventType, Evidence
 from sitewatch.types import Detections, Frame, box_iou
 
 VIOLATION_CLASS = "head"
+# Long enough to average out box jitter on small heads, short enough to follow a turn.
+VELOCITY_WINDOW = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +54,30 @@ class _Track:
 
 @dataclass(slots=True)
 class _Episode:
-    """An event being built: the last box and time it was seen, for continuation."""
+    """An event being built: where it was seen lately, for continuation."""
 
     event: Event
     track_id: int
     last_box: np.ndarray
+    # (time, box) of the sightings within the last VELOCITY_WINDOW, oldest first.
+    recent: deque[tuple[datetime, np.ndarray]] = field(default_factory=deque)
+
+    def see(self, at: datetime, box: np.ndarray) -> None:
+        self.last_box = box.copy()
+        self.recent.append((at, self.last_box))
+        while at - self.recent[0][0] > VELOCITY_WINDOW:
+            self.recent.popleft()
+
+    def expected_box(self, now: datetime, horizon_s: float) -> np.ndarray:
+        """The last box moved on at the recent mean velocity for up to ``horizon_s`` since the last sighting."""
+        if len(self.recent) < 2 or horizon_s <= 0:
+            return self.last_box
+        (t0, b0), (t1, b1) = self.recent[0], self.recent[-1]
+        span = (t1 - t0).total_seconds()
+        if span <= 0:
+            return self.last_box
+        ahead = min((now - t1).total_seconds(), horizon_s)
+        return b1 + (b1 - b0) * (ahead / span)
 
 
 class NoHelmetRule:
@@ -142,7 +166,7 @@ class NoHelmetRule:
         if len(track.flags) < s.k:
             return None
 
-        continued = self._continuable(box, seen_tracks)
+        continued = self._continuable(box, frame.timestamp, seen_tracks)
         if continued is not None:
             was_closed = continued.event.closed
             self._detach(continued)
@@ -168,14 +192,16 @@ class NoHelmetRule:
             track_id=track_id,
             site_id=self.site_id,
         )
-        self._open[track_id] = _Episode(event, track_id, box.copy())
+        episode = _Episode(event, track_id, box.copy())
+        episode.see(frame.timestamp, box)
+        self._open[track_id] = episode
         return EventChange(ChangeKind.OPENED, event)
 
     def _extend(
         self, episode: _Episode, frame: Frame, box: np.ndarray, confidence: float
     ) -> EventChange | None:
         """Record a sighting; an UPDATED change only when the evidence improves."""
-        episode.last_box = box.copy()
+        episode.see(frame.timestamp, box)
         better = confidence > episode.event.evidence.confidence
         changes: dict[str, object] = {"end": frame.timestamp, "end_frame": frame.index}
         if better:
@@ -183,12 +209,21 @@ class NoHelmetRule:
         episode.event = episode.event.evolve(**changes)
         return EventChange(ChangeKind.UPDATED, episode.event) if better else None
 
-    def _continuable(self, box: np.ndarray, seen_tracks: set[int]) -> _Episode | None:
-        """The vanished-track episode this box most overlaps, if any overlaps enough."""
+    def _continuable(self, box: np.ndarray, now: datetime, seen_tracks: set[int]) -> _Episode | None:
+        """The vanished-track episode this box most overlaps, if any overlaps enough.
+
+        Each episode is compared by its last box and by where its recent motion
+        would have taken it by now (the better of the two): a walking worker's
+        head, lost for a second and found again a few widths further on, still
+        continues his event, and one who stopped meanwhile does too.
+        """
         candidates = [e for tid, e in self._open.items() if tid not in seen_tracks] + self._closed
         if not candidates:
             return None
-        ious = box_iou(box[None, :], np.stack([e.last_box for e in candidates]))[0]
+        horizon = self.settings.predict_s
+        last = box_iou(box[None, :], np.stack([e.last_box for e in candidates]))[0]
+        moved = box_iou(box[None, :], np.stack([e.expected_box(now, horizon) for e in candidates]))[0]
+        ious = np.maximum(last, moved)
         best = int(np.argmax(ious))
         return candidates[best] if ious[best] >= self.settings.merge_iou else None
 

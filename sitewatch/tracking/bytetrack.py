@@ -21,6 +21,7 @@ from sitewatch.types import Detections
 DEFAULT_CLASS_GROUPS: tuple[tuple[str, ...], ...] = (("head", "helmet"), ("person",))
 
 _UNTRACKED = -1
+_EMPTY = np.zeros(0, np.intp)
 
 
 @dataclass(slots=True)
@@ -37,6 +38,7 @@ class _TrackTable:
     group: np.ndarray  # (T,) int64, class-group code
     lost: np.ndarray  # (T,) bool
     last_seen: np.ndarray  # (T,) int64, frame number of the latest match
+    last_box: np.ndarray  # (T, 4) the box of the latest match, as detected (not filtered)
 
     @classmethod
     def empty(cls) -> _TrackTable:
@@ -47,6 +49,7 @@ class _TrackTable:
             np.zeros(0, np.int64),
             np.zeros(0, bool),
             np.zeros(0, np.int64),
+            np.zeros((0, 4)),
         )
 
     def __len__(self) -> int:
@@ -64,6 +67,7 @@ class _TrackTable:
             self.group[rows],
             self.lost[rows],
             self.last_seen[rows],
+            self.last_box[rows],
         )
 
     def extend(self, other: _TrackTable) -> _TrackTable:
@@ -74,6 +78,7 @@ class _TrackTable:
             np.concatenate([self.group, other.group]),
             np.concatenate([self.lost, other.lost]),
             np.concatenate([self.last_seen, other.last_seen]),
+            np.concatenate([self.last_box, other.last_box]),
         )
 
 
@@ -85,18 +90,29 @@ class ByteTrack:
     Per frame, with the thresholds of ``TrackerSettings``:
 
     1. Every track is moved forward by its Kalman filter.
-    2. Boxes with ``confidence >= high_threshold`` are matched to confirmed tracks,
-       both those seen last frame and *lost* ones (IoU >= ``match_iou``).
+    2. Boxes with ``confidence >= high_threshold`` are matched to the confirmed
+       tracks seen last frame, then those left to the *lost* ones (IoU >=
+       ``match_iou``). Seen tracks go first (DeepSORT's matching cascade): a lost
+       track's prediction drifts on at its old velocity and would otherwise
+       take the box of a worker who is being tracked at that very place.
     3. Boxes with ``low_threshold <= confidence < high_threshold`` are matched to
        the confirmed tracks seen last frame that are still unmatched
        (IoU >= ``low_match_iou``). Low boxes continue tracks but never start one.
-    4. Unconfirmed tracks (born last frame) are matched to the high boxes still
+    4. With ``recovery`` on, confirmed tracks still unmatched (lost, or missed
+       just now) are matched to the high boxes still left by the IoU of their
+       *last detected box* instead of their prediction (IoU >= ``match_iou``):
+       OC-SORT's observation-centric recovery (Cao et al., 2023). A lost track's
+       prediction keeps the velocity it had when last seen, so a worker who
+       stops, or turns, while his head is missed is found again where he was
+       last seen, not where the filter expected him. A recovered track restarts
+       its filter at the new box with the mean velocity over the gap.
+    5. Unconfirmed tracks (born last frame) are matched to the high boxes still
        left (IoU >= ``match_iou``); a match confirms them, no match deletes them.
-    5. Each high box still left with ``confidence >= new_track_threshold`` starts a
+    6. Each high box still left with ``confidence >= new_track_threshold`` starts a
        new, unconfirmed track. Only on the tracker's first frame (after creation or
        ``reset``) is a new track confirmed at once. A ``new_track_threshold`` below
        ``high_threshold`` therefore acts as ``high_threshold``.
-    6. Confirmed tracks seen last frame but unmatched now become lost; a lost track
+    7. Confirmed tracks seen last frame but unmatched now become lost; a lost track
        not matched for more than ``lost_track_buffer`` scored frames is deleted. So
        an object missing for up to ``lost_track_buffer`` frames gets its old id
        back; after longer, it starts over as a new track with a new id.
@@ -177,9 +193,25 @@ class ByteTrack:
             return det_rows[d], track_rows[t], np.delete(det_rows, d), np.delete(track_rows, t)
 
         confirmed = np.flatnonzero(tracks.confirmed)
-        det1, trk1, high_left, confirmed_left = match(high, confirmed, s.match_iou)
-        seen_left = confirmed_left[~tracks.lost[confirmed_left]]
+        seen = confirmed[~tracks.lost[confirmed]]
+        det1a, trk1a, high_left, seen_left = match(high, seen, s.match_iou)
+        det1b, trk1b, high_left, lost_left = match(high_left, confirmed[tracks.lost[confirmed]], s.match_iou)
+        det1, trk1 = np.concatenate([det1a, det1b]), np.concatenate([trk1a, trk1b])
         det2, trk2, _, newly_lost = match(low, seen_left, s.low_match_iou)
+        det_r, trk_r = _EMPTY, _EMPTY
+        if s.recovery:
+            unmatched = np.concatenate([newly_lost, lost_left])
+            det_r, trk_r = match_by_iou(
+                xyxy[high_left],
+                det_group[high_left],
+                tracks.last_box[unmatched],
+                tracks.group[unmatched],
+                s.match_iou,
+                s.match_buffer,
+            )
+            det_r, trk_r = high_left[det_r], unmatched[trk_r]
+            high_left = np.setdiff1d(high_left, det_r, assume_unique=True)
+            newly_lost = np.setdiff1d(newly_lost, trk_r, assume_unique=True)
         unconfirmed = np.flatnonzero(~tracks.confirmed)
         det3, trk3, high_left, unconfirmed_left = match(high_left, unconfirmed, s.match_iou)
 
@@ -195,7 +227,11 @@ class ByteTrack:
             )
             tracks.lost[matched_tracks] = False
             tracks.last_seen[matched_tracks] = self._frame
+            tracks.last_box[matched_tracks] = xyxy[matched_dets]
             tracker_id[matched_dets] = tracks.track_id[matched_tracks]
+        if len(trk_r):
+            self._restart(tracks, trk_r, xyxy[det_r])
+            tracker_id[det_r] = tracks.track_id[trk_r]
         tracks.lost[newly_lost] = True
 
         keep = np.ones(len(tracks), bool)
@@ -212,13 +248,36 @@ class ByteTrack:
         return detections.with_tracker_id(tracker_id)
 
     # -- helpers ------------------------------------------------------------
+    def _restart(self, tracks: _TrackTable, rows: np.ndarray, xyxy: np.ndarray) -> None:
+        """Recovered tracks: a fresh filter at the new box, moving at the mean velocity over the gap.
+
+        Updating the old filter instead would keep the drifted prediction and
+        velocity that lost the object in the first place (OC-SORT's re-update
+        serves the same end by replaying the gap; the straight line is its result
+        for constant velocity).
+        """
+        measured = kalman.xyxy_to_xyah(xyxy)
+        mean, covariance = kalman.initiate(measured)
+        gap = (self._frame - tracks.last_seen[rows]).astype(float)[:, None]
+        mean[:, 4:6] = (measured[:, :2] - kalman.xyxy_to_xyah(tracks.last_box[rows])[:, :2]) / gap
+        tracks.mean[rows], tracks.covariance[rows] = mean, covariance
+        tracks.lost[rows] = False
+        tracks.last_seen[rows] = self._frame
+        tracks.last_box[rows] = xyxy
+
     def _new_tracks(self, xyxy: np.ndarray, group: np.ndarray) -> _TrackTable:
         k = len(xyxy)
         mean, covariance = kalman.initiate(kalman.xyxy_to_xyah(xyxy))
         first_frame = self._frame == 1
         track_id = self._take_ids(k) if first_frame else np.full(k, _UNTRACKED, np.int64)
         return _TrackTable(
-            mean, covariance, track_id, group.astype(np.int64), np.zeros(k, bool), np.full(k, self._frame)
+            mean,
+            covariance,
+            track_id,
+            group.astype(np.int64),
+            np.zeros(k, bool),
+            np.full(k, self._frame),
+            xyxy.astype(float),
         )
 
     def _take_ids(self, count: int) -> np.ndarray:

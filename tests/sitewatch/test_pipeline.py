@@ -106,3 +106,19 @@ def test_a_camera_s_own_tracker_section_replaces_the_global_one():
     assert far.tracker.settings.lost_track_buffer == settings.tracker.lost_track_buffer  # the section's defaults
     assert near.tracker.settings.match_buffer == 0.1
     assert far.fixtures is not None and near.fixtures is not None
+
+
+@pytest.mark.parametrize(("twin_iou", "boxes_out"), [(0.5, [("head", 0.8)]), (1.0, [("head", 0.8), ("helmet", 0.5)])])
+def test_the_pipeline_tracks_one_label_per_head(twin_iou, boxes_out):
+    settings = Settings.model_validate(
+        {
+            "tracker": {"twin_iou": twin_iou},
+            "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
+            "cameras": [{"id": "cam", "site": "s", "url": "cam.mp4"}],
+        }
+    )
+    pipeline = make_pipeline_factory(settings, camera_context(settings, "cam"))("cam")
+    assert (pipeline.twins is None) == (twin_iou == 1.0)
+    found = Detections([box(100, 100), box(101, 100)], [0.8, 0.5], [0, 1], NAMES)
+    out = pipeline.process(Frame("cam", IMAGE, MONDAY_NIGHT, 0), found).detections
+    assert [(out.class_names[c], round(float(s), 2)) for c, s in zip(out.class_id, out.confidence)] == boxes_out

@@ -205,3 +205,37 @@ def test_seeded_events_from_before_a_restart_are_continued(ended_s_ago, expected
     if not expected_new:
         assert changes[0].kind is ChangeKind.UPDATED and changes[0].event.event_id == stored.event_id
         assert not changes[0].event.closed and changes[0].event.end_frame == 101
+
+
+# -- continuation of a walking worker ----------------------------------------
+
+
+def walking(x0: float, step: float, frames: range, track: int) -> dict[int, list]:
+    """A 10 px head moving ``step`` px to the right per scored frame."""
+    return {i: [head((x0 + step * i, 10.0, x0 + step * i + 10, 20.0), track)] for i in frames}
+
+
+@pytest.mark.parametrize(
+    ("step", "gap", "predict_s", "expected_events"),
+    [
+        (4.0, 2, 2.0, 1),  # lost for 2 frames, found 12 px on (IoU 0 with the last box): continued
+        (4.0, 2, 0.0, 2),  # ... without the prediction: a second event
+        (4.0, 6, 2.0, 2),  # lost for longer than predict_s lets the box move on: a second event
+        (0.0, 2, 2.0, 1),  # standing still: the last box does it
+    ],
+)
+def test_walking_worker_lost_for_a_moment_keeps_his_event(step, gap, predict_s, expected_events):
+    # 2 scored frames a second; the new track's first flags come `gap` frames after the old one's last.
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=5.0, cooldown_s=30, merge_iou=0.3, predict_s=predict_s)
+    script = walking(100, step, range(8), 1) | walking(100, step, range(8 + gap, 14 + gap), 2)
+    _, events = run(script, 16 + gap, settings, fps=2.0)
+    assert len(events) == expected_events
+
+
+def test_a_worker_who_stops_while_lost_is_found_where_he_was_last_seen():
+    # The prediction would carry him on; the last box is where he is.
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=5.0, cooldown_s=30, merge_iou=0.3, predict_s=2.0)
+    script = walking(100, 4, range(8), 1)
+    script |= {i: [head((128.0, 10.0, 138.0, 20.0), 2)] for i in range(10, 16)}
+    _, events = run(script, 18, settings, fps=2.0)
+    assert len(events) == 1

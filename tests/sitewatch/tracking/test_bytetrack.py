@@ -325,3 +325,31 @@ def test_trackers_are_independent():
 def test_settings_refuse_low_threshold_above_high():
     with pytest.raises(ValidationError, match="low_threshold"):
         TrackerSettings(high_threshold=0.4, low_threshold=0.6)
+
+
+# -- lost tracks: the matching cascade and observation-centric recovery --------
+
+
+@pytest.mark.parametrize(("recovery", "ids_after"), [(True, [[1]] * 4), (False, [[-1], [2], [2], [2]])])
+def test_a_worker_who_stops_while_missed_keeps_his_id_with_recovery(recovery, ids_after):
+    # Walking 10 px a frame, missed for 4 frames, during which he stopped: the
+    # prediction ran 40 px on (no overlap with a 20 px head); his last box is where he is.
+    tracker = ByteTrack(TrackerSettings(recovery=recovery))
+    walking = [dets([(box(100 + 10 * f, 100, 20, 20), 0.9, "head")]) for f in range(10)]
+    assert run(tracker, walking)[-1] == [1]
+    run(tracker, [dets([])] * 4)
+    stopped = [dets([(box(192, 100, 20, 20), 0.9, "head")])] * 4
+    assert run(tracker, stopped) == ids_after
+
+
+def test_a_lost_tracks_drifting_prediction_does_not_take_a_tracked_workers_box():
+    # A walks right and is lost after frame 5; his prediction drifts on 10 px a frame.
+    # B walks left and stops at x=150 at frame 11, just where A's prediction passes
+    # at frame 15. B is tracked all along and keeps his id.
+    tracker = ByteTrack()
+    for f in range(25):
+        rows = [(box(max(260 - 10 * f, 150), 100, 20, 20), 0.9, "head")]
+        if f <= 5:
+            rows.insert(0, (box(10 * f, 100, 20, 20), 0.9, "head"))
+        ids = tracker.update(dets(rows)).tracker_id.tolist()
+        assert ids[-1] == 2, f"frame {f}: B's box went to track {ids[-1]}"
