@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import AwareDatetime
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import ApiSettingsDep, DbSession, StoreDep
 from sitewatch.api.errors import ERROR_RESPONSES, ApiError
 from sitewatch.api.pagination import decode_event_cursor, encode_cursor
-from sitewatch.api.query import event_for, event_out, scope_to_sites
+from sitewatch.api.query import UtcDatetime, event_for, event_out, scope_to_sites
 from sitewatch.api.schemas import EventOut, EventPage, EventStatus, Triage, TriageIn
 from sqlalchemy import and_, or_, select
 
@@ -41,9 +40,9 @@ def list_events(
     status: EventStatus | None = None,
     triage: Triage | None = None,
     start: Annotated[
-        AwareDatetime | None, Query(alias="from", description="events starting at or after")
+        UtcDatetime | None, Query(alias="from", description="events starting at or after")
     ] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="events starting before")] = None,
+    end: Annotated[UtcDatetime | None, Query(alias="to", description="events starting before")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict:

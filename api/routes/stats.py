@@ -6,11 +6,10 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import DbSession
 from sitewatch.api.errors import ERROR_RESPONSES, ApiError
-from sitewatch.api.query import scope_to_sites
+from sitewatch.api.query import UtcDatetime, scope_to_sites
 from sitewatch.api.schemas import StatsOut
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,16 +37,20 @@ def get_stats(
     principal: Annotated[Principal, Depends(allow(Role.VIEWER))],
     session: DbSession,
     start: Annotated[
-        AwareDatetime | None, Query(alias="from", description="default: 7 days before 'to'")
+        UtcDatetime | None, Query(alias="from", description="default: 7 days before 'to'")
     ] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="default: now")] = None,
+    end: Annotated[UtcDatetime | None, Query(alias="to", description="default: now")] = None,
     site_id: Annotated[str | None, Query(max_length=128)] = None,
     camera_id: Annotated[str | None, Query(max_length=128)] = None,
     type: EventType | None = None,
     include_false_positives: bool = False,
 ) -> dict:
     end = end or utc_now()
-    start = start or end - DEFAULT_RANGE
+    if start is None:
+        try:
+            start = end - DEFAULT_RANGE
+        except OverflowError:  # 'to' in the first week of year 1: no date 7 days before it
+            raise ApiError(400, "bad_range", "'to' is too early for the default 'from'; give 'from'") from None
     if start >= end:
         raise ApiError(400, "bad_range", "'from' must be before 'to'")
     if end - start > MAX_RANGE:

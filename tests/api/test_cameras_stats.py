@@ -45,8 +45,27 @@ def test_stats_leave_out_false_positives_unless_asked(client, seeded, as_key):
     [
         {"from": "2026-03-04T00:00:00Z", "to": "2026-03-02T00:00:00Z"},
         {"from": "1900-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+        # No 'from': its default, 7 days before 'to', is before year 1 (found by schemathesis).
+        {"to": "0001-01-01T00:38:43Z"},
     ],
 )
 def test_stats_refuse_bad_ranges(client, as_key, params):
     response = client.get("/api/v1/stats", params=params, headers=as_key("viewer"))
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_range"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "bad"),
+    [
+        ("/api/v1/stats", {"to": "9999-12-31T23:00:00-05:00"}, "to"),
+        ("/api/v1/stats", {"from": "0001-01-01T00:00:00+05:00", "to": "0001-01-02T00:00:00Z"}, "from"),
+        ("/api/v1/events", {"from": "9999-12-31T23:00:00-05:00"}, "from"),
+        ("/api/v1/events", {"to": "0001-01-01T00:00:00+05:00"}, "to"),
+    ],
+)
+def test_times_that_do_not_exist_in_utc_are_refused_naming_the_parameter(client, as_key, path, params, bad):
+    # Valid ISO 8601 with an offset, but before year 1 or after 9999 once in UTC,
+    # which is how the store compares times: a 422, not a 500.
+    response = client.get(path, params=params, headers=as_key("viewer"))
+    assert response.status_code == 422
+    assert f"query.{bad}" in response.json()["error"]["message"]
