@@ -217,21 +217,23 @@ class ByteTrack:
 
         if len(trk3):
             tracks.track_id[trk3] = self._take_ids(len(trk3))
-        matched_tracks = np.concatenate([trk1, trk2, trk3])
-        matched_dets = np.concatenate([det1, det2, det3])
-        if len(matched_tracks):
-            tracks.mean[matched_tracks], tracks.covariance[matched_tracks] = kalman.update(
-                tracks.mean[matched_tracks],
-                tracks.covariance[matched_tracks],
-                kalman.xyxy_to_xyah(xyxy[matched_dets]),
+        updated_tracks = np.concatenate([trk1, trk2, trk3])
+        updated_dets = np.concatenate([det1, det2, det3])
+        if len(updated_tracks):
+            tracks.mean[updated_tracks], tracks.covariance[updated_tracks] = kalman.update(
+                tracks.mean[updated_tracks],
+                tracks.covariance[updated_tracks],
+                kalman.xyxy_to_xyah(xyxy[updated_dets]),
             )
+        if len(trk_r):  # before the bookkeeping below, which overwrites the last sighting it needs
+            self._restart_filters(tracks, trk_r, xyxy[det_r])
+        matched_tracks = np.concatenate([updated_tracks, trk_r])
+        matched_dets = np.concatenate([updated_dets, det_r])
+        if len(matched_tracks):
             tracks.lost[matched_tracks] = False
             tracks.last_seen[matched_tracks] = self._frame
             tracks.last_box[matched_tracks] = xyxy[matched_dets]
             tracker_id[matched_dets] = tracks.track_id[matched_tracks]
-        if len(trk_r):
-            self._restart(tracks, trk_r, xyxy[det_r])
-            tracker_id[det_r] = tracks.track_id[trk_r]
         tracks.lost[newly_lost] = True
 
         keep = np.ones(len(tracks), bool)
@@ -248,8 +250,8 @@ class ByteTrack:
         return detections.with_tracker_id(tracker_id)
 
     # -- helpers ------------------------------------------------------------
-    def _restart(self, tracks: _TrackTable, rows: np.ndarray, xyxy: np.ndarray) -> None:
-        """Recovered tracks: a fresh filter at the new box, moving at the mean velocity over the gap.
+    def _restart_filters(self, tracks: _TrackTable, rows: np.ndarray, xyxy: np.ndarray) -> None:
+        """Recovered tracks: a fresh filter at the new box, moving at the mean velocity since the last sighting.
 
         Updating the old filter instead would keep the drifted prediction and
         velocity that lost the object in the first place (OC-SORT's re-update
@@ -261,9 +263,6 @@ class ByteTrack:
         gap = (self._frame - tracks.last_seen[rows]).astype(float)[:, None]
         mean[:, 4:6] = (measured[:, :2] - kalman.xyxy_to_xyah(tracks.last_box[rows])[:, :2]) / gap
         tracks.mean[rows], tracks.covariance[rows] = mean, covariance
-        tracks.lost[rows] = False
-        tracks.last_seen[rows] = self._frame
-        tracks.last_box[rows] = xyxy
 
     def _new_tracks(self, xyxy: np.ndarray, group: np.ndarray) -> _TrackTable:
         k = len(xyxy)

@@ -25,7 +25,8 @@ from sitewatch.types import Detections
 class TwinFilter:
     """``update`` drops the less confident of two boxes of one class group that overlap by more than ``iou``.
 
-    Classes outside every group are never touched. ``iou`` of 1 or more keeps everything.
+    Classes outside every group are never touched. ``iou`` of 1 keeps everything (no IoU is above 1);
+    the pipeline then leaves the filter out.
     """
 
     class_groups: Sequence[Sequence[str]]
@@ -33,7 +34,7 @@ class TwinFilter:
     _codes: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def update(self, detections: Detections) -> Detections:
-        if self.iou >= 1.0 or len(detections) < 2:
+        if len(detections) < 2:
             return detections
         group = self._group_codes(detections.class_names)[detections.class_id]
         grouped = np.flatnonzero(group >= 0)
