@@ -11,14 +11,24 @@ class NoHelmetSettings(Section):
     k: int = Field(3, ge=1, le=1000, description="frames flagged, of the last m scored, to open an event")
     m: int = Field(5, ge=1, le=1000, description="window of scored frames for the k-of-m test")
     close_after_s: float = Field(5.0, gt=0, le=3600, description="an event closes once unseen this long")
-    merge_iou: float = Field(0.3, ge=0.0, le=1.0, description="IoU with a recent event's last box to continue it")
-    cooldown_s: float = Field(30.0, ge=0, le=86_400, description="how long a closed event can be continued")
+    merge_iou: float = Field(
+        0.3, ge=0.0, le=1.0, description="IoU with a recent event's last box to continue it"
+    )
+    cooldown_s: float = Field(15.0, ge=0, le=86_400, description="how long a closed event can be continued")
     predict_s: float = Field(
         2.0,
         ge=0,
         le=60,
         description="for continuation, a vanished worker's last box is also moved on at his recent speed "
         "for up to this long (0: last box only)",
+    )
+    merge_reach: float = Field(
+        3.0,
+        ge=0,
+        le=50,
+        description="for continuation within predict_s, a head may also lie as far from a vanished worker's last "
+        "or predicted box as twice his recent speed times the time he has been gone, up to this many head "
+        "widths (0: overlap only)",
     )
 
     @model_validator(mode="after")

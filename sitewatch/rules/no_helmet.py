@@ -14,9 +14,15 @@ rule turns flags into events with three guards against alert floods:
    is what keeps a tracker id switch (occlusion, a missed frame) from sending a
    second alert for the same worker. The last box is also moved on at the
    event's speed over its last second of sightings, for up to ``predict_s``, and
-   the better overlap counts: a walking worker is found again further on. A
-   continued closed event is re-opened and reported as
-   ``UPDATED`` with ``closed=False``.
+   the better overlap counts: a walking worker is found again further on.
+   Within ``predict_s`` a head also continues the event when its centre lies
+   within the worker's *reach* of the last or the predicted box: half a head
+   width plus twice the distance his recent speed covers in the time he has
+   been gone, at most ``merge_reach`` head widths. Small far-field
+   heads overlap little from one frame to the next, and a worker who turns
+   round while missed is neither where he was nor where he was heading. A
+   continued closed event is re-opened and reported as ``UPDATED`` with
+   ``closed=False``.
 
 Each event keeps its best evidence: the frame where its head box was most
 confident.
@@ -37,6 +43,12 @@ from sitewatch.types import Detections, Frame, box_iou
 VIOLATION_CLASS = "head"
 # Long enough to average out box jitter on small heads, short enough to follow a turn.
 VELOCITY_WINDOW = timedelta(seconds=1)
+# Reach, in head widths: a standing worker is found again only on his spot
+# (half a width off-centre is about where two equal boxes overlap by IoU 0.3);
+# a moving one also within twice the distance his speed covers while he is
+# gone, as he may have turned round, sped up or stopped meanwhile.
+MIN_REACH = 0.5
+REACH_PER_DISTANCE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +91,24 @@ class _Episode:
         ahead = min((now - t1).total_seconds(), horizon_s)
         return b1 + (b1 - b0) * (ahead / span)
 
+    def speed(self) -> float:
+        """Recent speed of the box centre, in head widths per second (0 with fewer than two sightings)."""
+        if len(self.recent) < 2:
+            return 0.0
+        (t0, b0), (t1, b1) = self.recent[0], self.recent[-1]
+        span = (t1 - t0).total_seconds()
+        if span <= 0:
+            return 0.0
+        width = max(float(b1[2] - b1[0]), 1e-6)
+        return float(np.hypot(*(_centre(b1) - _centre(b0)))) / span / width
+
 
 class NoHelmetRule:
     """One instance per camera; ``update`` once per scored frame, in order."""
 
-    def __init__(self, source: str, settings: NoHelmetSettings = NoHelmetSettings(), site_id: str | None = None):
+    def __init__(
+        self, source: str, settings: NoHelmetSettings = NoHelmetSettings(), site_id: str | None = None
+    ):
         self.source = source
         self.settings = settings
         self.site_id = site_id
@@ -140,10 +165,16 @@ class NoHelmetRule:
         """
         cooldown = timedelta(seconds=self.settings.cooldown_s)
         for event in recent:
-            if event.type is EventType.NO_HELMET and event.source == self.source and now - event.end <= cooldown:
+            if (
+                event.type is EventType.NO_HELMET
+                and event.source == self.source
+                and now - event.end <= cooldown
+            ):
                 closed = event if event.closed else event.evolve(closed=True)
                 box = np.asarray(event.bbox, np.float32)
-                self._closed.append(_Episode(closed, event.track_id if event.track_id is not None else -1, box))
+                self._closed.append(
+                    _Episode(closed, event.track_id if event.track_id is not None else -1, box)
+                )
 
     @property
     def open_events(self) -> list[Event]:
@@ -210,22 +241,36 @@ class NoHelmetRule:
         return EventChange(ChangeKind.UPDATED, episode.event) if better else None
 
     def _continuable(self, box: np.ndarray, now: datetime, seen_tracks: set[int]) -> _Episode | None:
-        """The vanished-track episode this box most overlaps, if any overlaps enough.
+        """The vanished-track episode this box continues, if any: the nearest of those it overlaps or reaches.
 
         Each episode is compared by its last box and by where its recent motion
         would have taken it by now (the better of the two): a walking worker's
         head, lost for a second and found again a few widths further on, still
-        continues his event, and one who stopped meanwhile does too.
+        continues his event, and one who stopped meanwhile does too. Within
+        ``predict_s`` the centre may also lie within the worker's reach (see the
+        module docstring).
         """
         candidates = [e for tid, e in self._open.items() if tid not in seen_tracks] + self._closed
         if not candidates:
             return None
-        horizon = self.settings.predict_s
-        last = box_iou(box[None, :], np.stack([e.last_box for e in candidates]))[0]
-        moved = box_iou(box[None, :], np.stack([e.expected_box(now, horizon) for e in candidates]))[0]
-        ious = np.maximum(last, moved)
-        best = int(np.argmax(ious))
-        return candidates[best] if ious[best] >= self.settings.merge_iou else None
+        s = self.settings
+        lasts = np.stack([e.last_box for e in candidates])
+        expected = np.stack([e.expected_box(now, s.predict_s) for e in candidates])
+        ious = np.maximum(box_iou(box[None, :], lasts)[0], box_iou(box[None, :], expected)[0])
+        # Centre distance to the nearer of the two boxes, in widths of the mean of the box and the last box.
+        widths = ((lasts[:, 2] - lasts[:, 0]) + (box[2] - box[0])) / 2
+        centre = _centre(box)
+        distance = np.minimum(
+            np.hypot(*(_centre(lasts) - centre).T), np.hypot(*(_centre(expected) - centre).T)
+        ) / np.maximum(widths, 1e-6)
+        gone_s = np.array([max((now - e.event.end).total_seconds(), 0.0) for e in candidates])
+        speeds = np.array([e.speed() for e in candidates])
+        reach = np.minimum(MIN_REACH + REACH_PER_DISTANCE * speeds * gone_s, s.merge_reach)
+        reaches = (s.merge_reach > 0) & (gone_s <= s.predict_s) & (distance <= reach)
+        ok = (ious >= s.merge_iou) | reaches
+        if not ok.any():
+            return None
+        return candidates[int(np.argmin(np.where(ok, distance, np.inf)))]
 
     def _detach(self, episode: _Episode) -> None:
         if self._open.get(episode.track_id) is episode:
@@ -252,6 +297,11 @@ class NoHelmetRule:
         stale = [tid for tid, t in self._tracks.items() if t.last_scored <= horizon and tid not in self._open]
         for tid in stale:
             del self._tracks[tid]
+
+
+def _centre(boxes: np.ndarray) -> np.ndarray:
+    """Centres of xyxy boxes: (..., 4) -> (..., 2)."""
+    return (boxes[..., :2] + boxes[..., 2:]) / 2
 
 
 def _bbox(box: np.ndarray) -> tuple[float, float, float, float]:

@@ -226,7 +226,9 @@ def walking(x0: float, step: float, frames: range, track: int) -> dict[int, list
 )
 def test_walking_worker_lost_for_a_moment_keeps_his_event(step, gap, predict_s, expected_events):
     # 2 scored frames a second; the new track's first flags come `gap` frames after the old one's last.
-    settings = NoHelmetSettings(k=2, m=3, close_after_s=5.0, cooldown_s=30, merge_iou=0.3, predict_s=predict_s)
+    settings = NoHelmetSettings(
+        k=2, m=3, close_after_s=5.0, cooldown_s=30, merge_iou=0.3, predict_s=predict_s
+    )
     script = walking(100, step, range(8), 1) | walking(100, step, range(8 + gap, 14 + gap), 2)
     _, events = run(script, 16 + gap, settings, fps=2.0)
     assert len(events) == expected_events
@@ -239,3 +241,71 @@ def test_a_worker_who_stops_while_lost_is_found_where_he_was_last_seen():
     script |= {i: [head((128.0, 10.0, 138.0, 20.0), 2)] for i in range(10, 16)}
     _, events = run(script, 18, settings, fps=2.0)
     assert len(events) == 1
+
+
+# -- continuation within a worker's reach --------------------------------------
+
+
+def still(box: tuple[float, float, float, float], frames: range, track: int) -> dict[int, list]:
+    return {i: [head(box, track)] for i in frames}
+
+
+def returning(x_turn: float, step: float, frames: range, track: int) -> dict[int, list]:
+    """A 10 px head walking left at ``step`` px per scored frame, at ``x_turn`` in the first of ``frames``."""
+    first = frames[0]
+    return {
+        i: [head((x_turn - step * (i - first), 10.0, x_turn - step * (i - first) + 10, 20.0), track)]
+        for i in frames
+    }
+
+
+# The walker of `walking(100, 4, range(8), 1)` is last seen at x 128-138, moving
+# right at 8 px (0.8 head widths) a second; 2 scored frames a second.
+@pytest.mark.parametrize(
+    ("case", "second", "merge_reach", "expected_events"),
+    [
+        # Turned round while missed: found 12 px behind his last box walking back,
+        # 2 s after he was last seen. IoU 0 with the last and the predicted box;
+        # reach 0.5 + 2 * 0.8 * 2 = 3.7 widths, capped at 3: continued.
+        ("turned round", returning(120, 4, range(10, 16), 2), 3.0, 1),
+        ("turned round, reach off", returning(120, 4, range(10, 16), 2), 0.0, 2),
+        # Someone 50 px (5 widths) from the walker's last box: beyond the cap.
+        ("too far", still((178.0, 10.0, 188.0, 20.0), range(10, 16), 2), 3.0, 2),
+        # Found 12 px behind, but 4 s after: past predict_s, where only overlap counts.
+        ("too late", returning(120, 4, range(14, 20), 2), 3.0, 2),
+    ],
+)
+def test_a_walking_worker_is_found_again_within_his_reach(case, second, merge_reach, expected_events):
+    settings = NoHelmetSettings(
+        k=2, m=3, close_after_s=5.0, merge_iou=0.3, predict_s=2.0, merge_reach=merge_reach
+    )
+    _, events = run(walking(100, 4, range(8), 1) | second, 22, settings, fps=2.0)
+    assert len(events) == expected_events, case
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected_events"),
+    [
+        (4.0, 1),  # 0.4 widths off-centre: within a standing worker's reach (IoU 0.43 too)
+        (12.0, 2),  # 1.2 widths off: a standing worker has no reach beyond half a width
+    ],
+)
+def test_a_standing_worker_is_found_again_only_on_his_spot(offset, expected_events):
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=5.0, merge_iou=0.3, predict_s=2.0, merge_reach=3.0)
+    script = still(A, range(6), 1) | still((A[0] + offset, A[1], A[2] + offset, A[3]), range(7, 12), 2)
+    _, events = run(script, 14, settings, fps=2.0)
+    assert len(events) == expected_events
+
+
+def test_the_nearer_of_two_vanished_workers_is_continued():
+    # Two walkers 22 px apart are lost at once; the new head lies within both
+    # reaches (1.8 and 0.4 widths from their predicted boxes) and continues the nearer.
+    settings = NoHelmetSettings(k=2, m=3, close_after_s=5.0, merge_iou=0.3, predict_s=2.0, merge_reach=3.0)
+    behind, ahead = walking(100, 4, range(8), 1), walking(122, 4, range(8), 2)
+    script = {i: behind[i] + ahead[i] for i in range(8)}
+    script |= {i: [head((160.0 + 2 * (i - 10), 10.0, 170.0 + 2 * (i - 10), 20.0), 3)] for i in range(10, 16)}
+    changes, events = run(script, 18, settings, fps=2.0)
+    assert len(events) == 2
+    first_id = {c.event.track_id: c.event.event_id for _, c in changes if c.kind is ChangeKind.OPENED}
+    carried_by_3 = {c.event.event_id for _, c in changes if c.event.track_id == 3}
+    assert carried_by_3 == {first_id[2]}
