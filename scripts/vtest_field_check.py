@@ -26,19 +26,13 @@ import json
 from collections import Counter
 from pathlib import Path
 
+DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 # [x1, y1, x2, y2] in 768x576 source pixels, drawn a few pixels wider than the objects.
-LOOKALIKES: dict[str, tuple[int, int, int, int]] = {
-    "cone left": (30, 166, 56, 198),
-    "cone centre-left": (156, 179, 184, 211),
-    "cone centre": (284, 179, 314, 213),
-    "cone centre-right": (433, 171, 461, 205),
-    "yellow object on the lawn": (80, 495, 140, 530),
-    "white object on the lawn": (325, 448, 355, 470),
-}
-PEOPLE = Path(__file__).resolve().parents[1] / "datasets" / "vtest-people.json"
+LOOKALIKES: dict[str, list[int]] = json.loads((DATASETS / "vtest-lookalikes.json").read_text())["regions"]
+PEOPLE = DATASETS / "vtest-people.json"
 
 
-def inside(box: list, region: tuple[int, int, int, int]) -> bool:
+def inside(box: list, region: list[int]) -> bool:
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 

@@ -1,0 +1,144 @@
+"""The demo camera's pipeline on the shipped model's real boxes for vtest.avi.
+
+The boxes (``data/vtest-boxes.jsonl.gz``, recorded by
+``scripts/record_vtest_boxes.py``) are replayed through the pipeline that
+``make demo`` builds from examples/demo.yaml: twin filter, tracker, fixture
+filter, zones and rules. That checks, in a second and without the model,
+what the demo promises: people who cross the clip bareheaded become about one
+``no_helmet`` event per appearance, and the traffic cones the model takes for
+helmets raise nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from sitewatch.models import default_model_path
+from testdata import REPO
+
+from sitewatch.config import load_settings
+from sitewatch.events import Event, EventType
+from sitewatch.types import Detections, Frame
+from sitewatch.wiring import camera_context, make_pipeline_factory
+
+BOXES = REPO / "tests" / "sitewatch" / "data" / "vtest-boxes.jsonl.gz"
+PEOPLE = json.loads((REPO / "datasets" / "vtest-people.json").read_text())
+LOOKALIKES = json.loads((REPO / "datasets" / "vtest-lookalikes.json").read_text())["regions"]
+START = datetime.fromisoformat("2026-05-04T10:00:00+02:00")  # a Monday morning: within the site's hours
+FPS = 10.0  # vtest.avi's frame rate
+
+
+@dataclass(frozen=True)
+class Replay:
+    header: dict
+    events: list[Event]
+    sightings: dict[str, np.ndarray]  # event id -> (N, 4) flagged head boxes of its tracks while it was open
+    kept_on: dict[str, list[int]]  # look-alike -> frames where the pipeline kept a head/helmet box on it
+
+
+def _inside(xyxy: np.ndarray, region: list[int]) -> np.ndarray:
+    cx, cy = (xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2
+    return (cx >= region[0]) & (cx <= region[2]) & (cy >= region[1]) & (cy <= region[3])
+
+
+@pytest.fixture(scope="module")
+def replay() -> Replay:
+    with gzip.open(BOXES, "rt") as fh:
+        header, *rows = (json.loads(line) for line in fh)
+    settings = load_settings(REPO / "examples" / "demo.yaml")
+    pipeline = make_pipeline_factory(settings, camera_context(settings, header["camera"]))(header["camera"])
+    names = ("head", "helmet", "person")
+    image = np.zeros((576, 768, 3), np.uint8)
+    changes = []
+    kept_on: dict[str, list[int]] = {name: [] for name in LOOKALIKES}
+    head_boxes: dict[int, list[tuple[int, np.ndarray]]] = {}  # track id -> (frame, box) of its flags
+    for row in rows:
+        boxes = row["boxes"]
+        detections = (
+            Detections(
+                [b[:4] for b in boxes], [b[4] for b in boxes], [names.index(b[5]) for b in boxes], names
+            )
+            if boxes
+            else Detections.empty(names)
+        )
+        frame = Frame(header["camera"], image, START + timedelta(seconds=row["frame"] / FPS), row["frame"])
+        processed = pipeline.process(frame, detections)
+        changes += processed.changes
+        heads = processed.detections[processed.detections.class_mask("head", "helmet")]
+        flags = heads[
+            heads.class_mask("head") & (heads.confidence >= settings.rules.no_helmet.min_confidence)
+        ]
+        for box, track in zip(flags.xyxy, flags.tracker_id, strict=True):
+            head_boxes.setdefault(int(track), []).append((row["frame"], box))
+        for name, region in LOOKALIKES.items():
+            if _inside(heads.xyxy, region).any():
+                kept_on[name].append(row["frame"])
+    changes += pipeline.close()
+    final = {c.event.event_id: c.event for c in changes}
+    events = [e for e in final.values() if e.type is EventType.NO_HELMET]
+    tracks: dict[str, set[int]] = {}
+    for change in changes:
+        tracks.setdefault(change.event.event_id, set()).add(change.event.track_id)
+    sightings = {
+        e.event_id: np.array(
+            [
+                box
+                for track in tracks[e.event_id]
+                for frame, box in head_boxes.get(track, [])
+                if e.start_frame <= frame <= e.end_frame
+            ],
+            np.float32,
+        ).reshape(-1, 4)
+        for e in events
+    }
+    return Replay(header, events, sightings, kept_on)
+
+
+def test_the_recorded_boxes_are_the_shipped_models(replay):
+    shipped = hashlib.sha256(default_model_path().read_bytes()).hexdigest()
+    assert replay.header["model_sha256"] == shipped, (
+        "tests/sitewatch/data/vtest-boxes.jsonl.gz was recorded with another model: "
+        "re-record it with `.venv/bin/python scripts/record_vtest_boxes.py`"
+    )
+    assert replay.header["frames"] == 795
+
+
+def test_about_one_no_helmet_event_per_appearance(replay):
+    appearances = sum(len(p["intervals"]) for p in PEOPLE["people"])
+    assert appearances == 21
+    # Measured 28 (2026-12-03); 44 with the tracker and rule of the morning. Fewer
+    # than the appearances would mean different people's events being joined:
+    # 8 of the 12 people are flagged, most of them in every appearance.
+    assert 16 <= len(replay.events) <= 30, len(replay.events)
+
+
+def test_no_event_is_a_lookalike(replay):
+    # A worker may walk past a cone while his event is open (or as it opens);
+    # an event whose head stays on a cone most of the time is the cone.
+    for event in replay.events:
+        boxes = replay.sightings[event.event_id]
+        assert len(boxes), f"event {event.event_id}: no sightings replayed"
+        for name, region in LOOKALIKES.items():
+            share = float(_inside(boxes, region).mean())
+            assert share < 0.5, (
+                f"event {event.event_id} ({event.start_frame}-{event.end_frame}) on {name}: {share:.0%}"
+            )
+
+
+@pytest.mark.parametrize("lookalike", sorted(LOOKALIKES))
+def test_lookalikes_carry_no_lasting_box_once_learned(replay, lookalike):
+    # The model boxes the cones from the first frame; the fixture filter learns
+    # each one after 20 s standing still. From 30 s on, what remains on a cone
+    # is people walking past: never 2 s on end.
+    frames = [f for f in replay.kept_on[lookalike] if f >= 30 * FPS]
+    longest, run, previous = 0, 0, None
+    for f in frames:
+        run = run + 1 if previous is not None and f == previous + 1 else 1
+        longest, previous = max(longest, run), f
+    assert longest < 2 * FPS, f"{lookalike}: a box kept {longest} frames on end"
