@@ -71,8 +71,8 @@ def main() -> None:
         "frames": len(lines),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    # mtime 0: the same boxes give the same bytes.
-    with gzip.GzipFile(args.out, "wb", mtime=0) as fh:
+    # No name or time in the gzip header: the same boxes give the same bytes.
+    with open(args.out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh:
         fh.write(("\n".join([json.dumps(header), *lines]) + "\n").encode())
     print(f"{len(lines)} frames -> {args.out}")
 

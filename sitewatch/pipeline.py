@@ -56,7 +56,7 @@ class CameraPipeline:
         # zone keeps one track id, so re-entering does not look like a new one.
         if self.twins is not None:
             detections = self.twins.update(detections)
-        tracked = self.tracker.update(detections)
+        tracked = self.tracker.update(detections, frame.timestamp)
         # After tracking, which tells a worker who walked in from a cone that never moved.
         if self.fixtures is not None:
             tracked = self.fixtures.update(frame, tracked)

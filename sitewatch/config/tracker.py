@@ -26,6 +26,14 @@ class TrackerSettings(Section):
         description="grow boxes by this share of their size on each side before the IoU tests "
         "(buffered IoU: keeps small, fast or jittery heads on their track)",
     )
+    match_buffer_per_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=5.0,
+        description="grow the match buffer by this share of the box size for each second between scored "
+        "frames (up to 2 s): for cameras scored at a low rate, where a walking worker's head moves several "
+        "widths from one scored frame to the next",
+    )
     twin_iou: float = Field(
         0.5,
         gt=0.0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from sitewatch.types import Detections
 DEFAULT_CLASS_GROUPS: tuple[tuple[str, ...], ...] = (("head", "helmet"), ("person",))
 
 _UNTRACKED = -1
+# Beyond a couple of seconds between frames a head's whereabouts are anyone's
+# guess; a buffer grown further would let tracks jump to other workers.
+MAX_BUFFER_GAP_S = 2.0
 _EMPTY = np.zeros(0, np.intp)
 
 
@@ -117,6 +121,12 @@ class ByteTrack:
        an object missing for up to ``lost_track_buffer`` frames gets its old id
        back; after longer, it starts over as a new track with a new id.
 
+    Every IoU test above measures boxes grown by ``match_buffer`` of their size
+    on each side, plus ``match_buffer_per_s`` for each second since the previous
+    scored frame (up to ``MAX_BUFFER_GAP_S``) when ``update`` is given frame
+    times: a head moves further between frames scored a second apart than a
+    tenth of a second apart, above all before its track has a velocity.
+
     Boxes only ever match tracks of their own class group (``class_groups``, by class
     name; a class in no group is a group of its own). Classes in one group share
     tracks: a head that flickers between ``head`` and ``helmet`` keeps its id, while
@@ -156,15 +166,21 @@ class ByteTrack:
         self._tracks = _TrackTable.empty()
         self._frame = 0
         self._next_id = 1
+        self._last_timestamp: datetime | None = None
 
     @property
     def settings(self) -> TrackerSettings:
         return self._settings
 
-    def update(self, detections: Detections) -> Detections:
-        """Associate one scored frame's boxes with the tracks; see the class docstring."""
+    def update(self, detections: Detections, timestamp: datetime | None = None) -> Detections:
+        """Associate one scored frame's boxes with the tracks; see the class docstring.
+
+        ``timestamp`` (the frame's time) lets the match buffer grow with the time
+        between scored frames; without it only ``match_buffer`` applies.
+        """
         self._frame += 1
         s = self._settings
+        buffer = s.match_buffer + s.match_buffer_per_s * self._seconds_since_last(timestamp)
         tracks = self._tracks
         tracker_id = np.full(len(detections), _UNTRACKED, np.int64)
 
@@ -188,7 +204,7 @@ class ByteTrack:
                 track_xyxy[track_rows],
                 tracks.group[track_rows],
                 min_iou,
-                s.match_buffer,
+                buffer,
             )
             return det_rows[d], track_rows[t], np.delete(det_rows, d), np.delete(track_rows, t)
 
@@ -207,7 +223,7 @@ class ByteTrack:
                 tracks.last_box[unmatched],
                 tracks.group[unmatched],
                 s.match_iou,
-                s.match_buffer,
+                buffer,
             )
             det_r, trk_r = high_left[det_r], unmatched[trk_r]
             high_left = np.setdiff1d(high_left, det_r, assume_unique=True)
@@ -283,6 +299,13 @@ class ByteTrack:
         ids = np.arange(self._next_id, self._next_id + count, dtype=np.int64)
         self._next_id += count
         return ids
+
+    def _seconds_since_last(self, timestamp: datetime | None) -> float:
+        """Seconds since the previous frame given a time (0 for the first, a clock going back, or none)."""
+        last, self._last_timestamp = self._last_timestamp, timestamp
+        if timestamp is None or last is None:
+            return 0.0
+        return min(max((timestamp - last).total_seconds(), 0.0), MAX_BUFFER_GAP_S)
 
     def _group_codes(self, class_names: tuple[str, ...]) -> np.ndarray:
         """Class index -> group code for one model's class list (cached per list)."""

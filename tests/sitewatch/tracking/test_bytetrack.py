@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -61,6 +63,39 @@ def test_match_buffer_keeps_a_small_fast_head_on_its_track(match_buffer, tracked
     ids = run(ByteTrack(TrackerSettings(match_buffer=match_buffer)), frames)
     assert sum(frame_ids == [1] for frame_ids in ids) == tracked_frames
     assert all(frame_ids in ([1], [-1]) for frame_ids in ids)
+
+
+def walk_at(seconds_apart: float, step: float, frames: int = 12) -> list[tuple[Detections, datetime]]:
+    """A 10 px head moving ``step`` px a scored frame, frames ``seconds_apart`` apart."""
+    t0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    return [
+        (dets([(box(100 + step * f, 300, 10, 10), 0.9, "head")]), t0 + timedelta(seconds=seconds_apart * f))
+        for f in range(frames)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seconds_apart", "per_s", "with_times", "tracked_frames"),
+    [
+        # A walker's head, 10 px, moves 30 px between frames scored 1 s apart.
+        (1.0, 0.0, True, 1),  # buffer 0.3 of the box: never matched again
+        (1.0, 1.5, True, 12),  # 0.3 + 1.5 * 1 s = 1.8: one track throughout
+        (1.0, 1.5, False, 1),  # no frame times: the buffer cannot grow
+        # Frames 10 s apart (a camera that dropped out): growth stops at 2 s of
+        # gap, 0.3 + 0.5 * 2 = 1.3, too little for 30 px (1.75 needed for IoU
+        # 0.2); grown for all 10 s (5.3) it would join anything near.
+        (10.0, 0.5, True, 1),
+    ],
+)
+def test_match_buffer_grows_with_the_time_between_scored_frames(
+    seconds_apart, per_s, with_times, tracked_frames
+):
+    tracker = ByteTrack(TrackerSettings(match_buffer=0.3, match_buffer_per_s=per_s))
+    ids = [
+        tracker.update(d, at if with_times else None).tracker_id.tolist()
+        for d, at in walk_at(seconds_apart, 30.0)
+    ]
+    assert sum(frame_ids == [1] for frame_ids in ids) == tracked_frames
 
 
 @pytest.mark.parametrize("dy", [0, 10, 30])
