@@ -86,7 +86,9 @@ def test_credentials_never_appear_in_logs_api_or_metrics(
         metrics = client.get("/metrics")
     assert cameras.status_code == 200 and metrics.status_code == 200
     down = next(c for c in cameras.json() if c["id"] == "down")
-    assert down["status"] == "offline" and down["state"] == "offline" and down["state_reason"]
+    # The dead camera keeps retrying, so by the time the API answers it may be
+    # trying again ("connecting") rather than "offline"; it is down either way.
+    assert down["status"] == "offline" and down["state"] in ("offline", "connecting") and down["state_reason"]
     assert 'sitewatch_camera_up{camera="down",site="yard"} 0.0' in metrics.text
     service.stop()
     for text in (caplog.text, cameras.text, metrics.text):
