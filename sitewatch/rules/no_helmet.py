@@ -82,25 +82,27 @@ class _Episode:
 
     def expected_box(self, now: datetime, horizon_s: float) -> np.ndarray:
         """The last box moved on at the recent mean velocity for up to ``horizon_s`` since the last sighting."""
-        if len(self.recent) < 2 or horizon_s <= 0:
+        velocity = self._velocity()
+        if velocity is None or horizon_s <= 0:
             return self.last_box
-        (t0, b0), (t1, b1) = self.recent[0], self.recent[-1]
-        span = (t1 - t0).total_seconds()
-        if span <= 0:
-            return self.last_box
-        ahead = min((now - t1).total_seconds(), horizon_s)
-        return b1 + (b1 - b0) * (ahead / span)
+        ahead = min((now - self.recent[-1][0]).total_seconds(), horizon_s)
+        return self.last_box + velocity * ahead
 
     def speed(self) -> float:
         """Recent speed of the box centre, in head widths per second (0 with fewer than two sightings)."""
-        if len(self.recent) < 2:
+        velocity = self._velocity()
+        if velocity is None:
             return 0.0
+        width = max(float(self.last_box[2] - self.last_box[0]), 1e-6)
+        return float(np.hypot(*_centre(velocity))) / width
+
+    def _velocity(self) -> np.ndarray | None:
+        """Mean velocity of the box corners over the recent sightings, px per second (None: no span to measure)."""
+        if len(self.recent) < 2:
+            return None
         (t0, b0), (t1, b1) = self.recent[0], self.recent[-1]
         span = (t1 - t0).total_seconds()
-        if span <= 0:
-            return 0.0
-        width = max(float(b1[2] - b1[0]), 1e-6)
-        return float(np.hypot(*(_centre(b1) - _centre(b0)))) / span / width
+        return (b1 - b0) / span if span > 0 else None
 
 
 class NoHelmetRule:
