@@ -13,8 +13,8 @@ test checks the model's sha256):
 
 About 7 minutes on 2 cores. Writes gzip'd JSON lines: a header
 ``{"model_sha256", "model", "video", "camera", "tiles", "zoom", "frames"}``,
-then ``{"frame": i, "boxes": [[x1, y1, x2, y2, confidence, class_name], ...]}``
-per frame.
+then per frame the line ``sitewatch score --detections`` writes, with no track
+ids: ``{"source", "frame": i, "boxes": [[x1, y1, x2, y2, confidence, class_name, null], ...]}``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 import cv2
 
 from sitewatch.config import load_settings
+from sitewatch.outputs import detections_line
 from sitewatch.wiring import build_detector, camera_context, detector_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,12 +56,8 @@ def main() -> None:
         ok, image = capture.read()
         if not ok:
             break
-        d = detector.detect(image)
-        boxes = [
-            [*(round(float(v), 1) for v in d.xyxy[i]), round(float(d.confidence[i]), 4), d.names[i]]
-            for i in range(len(d))
-        ]
-        lines.append(json.dumps({"frame": len(lines), "boxes": boxes}))
+        # The line `sitewatch score --detections` writes, for the untracked boxes.
+        lines.append(detections_line(args.camera, len(lines), detector.detect(image)).rstrip("\n"))
     header = {
         "model_sha256": detector.model_sha256,
         "model": detector.model_name,
