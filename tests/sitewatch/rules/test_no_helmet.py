@@ -252,11 +252,7 @@ def still(box: tuple[float, float, float, float], frames: range, track: int) -> 
 
 def returning(x_turn: float, step: float, frames: range, track: int) -> dict[int, list]:
     """A 10 px head walking left at ``step`` px per scored frame, at ``x_turn`` in the first of ``frames``."""
-    first = frames[0]
-    return {
-        i: [head((x_turn - step * (i - first), 10.0, x_turn - step * (i - first) + 10, 20.0), track)]
-        for i in frames
-    }
+    return walking(x_turn + step * frames[0], -step, frames, track)
 
 
 # The walker of `walking(100, 4, range(8), 1)` is last seen at x 128-138, moving
