@@ -13,8 +13,9 @@ beside the people counted by hand in ``datasets/vtest-people.json``.
     python scripts/vtest_field_check.py out/check
 
 The run's boxes are the pipeline's: with the default config, boxes on places
-learned as fixtures (after 20 s) are already dropped. To count the model's own
-boxes, score with a config that sets ``fixtures: {enabled: false}``.
+learned as fixtures (after 20 s) and boxes whose track was never seen moving
+are already dropped. To count the model's own boxes, score with a config that
+sets ``fixtures: {enabled: false}`` and ``motion: {enabled: false}``.
 
 Prints one JSON object.
 """

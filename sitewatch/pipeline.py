@@ -15,6 +15,7 @@ from sitewatch.events import EventChange
 from sitewatch.rules.base import Rule
 from sitewatch.tracking import ByteTrack
 from sitewatch.tracking.fixtures import FixtureFilter
+from sitewatch.tracking.motion import MotionGate
 from sitewatch.tracking.twins import TwinFilter
 from sitewatch.types import Detections, Frame
 
@@ -23,8 +24,8 @@ ZoneFilter = Callable[[Detections], Detections]
 
 @dataclass(frozen=True, slots=True)
 class Processed:
-    """What one frame produced: the tracked detections (label twins and fixtures dropped, zones not applied),
-    and the event changes."""
+    """What one frame produced: the tracked detections (label twins, fixtures and boxes never seen
+    moving dropped; zones not applied), and the event changes."""
 
     frame: Frame
     detections: Detections
@@ -40,6 +41,7 @@ class CameraPipeline:
         zone_filter: ZoneFilter | None = None,
         fixtures: FixtureFilter | None = None,
         twins: TwinFilter | None = None,
+        motion: MotionGate | None = None,
     ):
         self.source_id = source_id
         self.tracker = tracker
@@ -47,6 +49,7 @@ class CameraPipeline:
         self.rules = list(rules)
         self.zone_filter = zone_filter
         self.twins = twins
+        self.motion = motion
         self._last_frame: Frame | None = None
 
     def process(self, frame: Frame, detections: Detections) -> Processed:
@@ -60,6 +63,9 @@ class CameraPipeline:
         # After tracking, which tells a worker who walked in from a cone that never moved.
         if self.fixtures is not None:
             tracked = self.fixtures.update(frame, tracked)
+        # After the fixture filter, which must see every box of a cone to learn it.
+        if self.motion is not None:
+            tracked = self.motion.update(frame, tracked)
         in_zone = self.zone_filter(tracked) if self.zone_filter is not None else tracked
         changes: list[EventChange] = []
         for rule in self.rules:

@@ -25,6 +25,7 @@ from sitewatch.rules.zones import ZoneFilter
 from sitewatch.tracking import ByteTrack
 from sitewatch.tracking.bytetrack import DEFAULT_CLASS_GROUPS
 from sitewatch.tracking.fixtures import FixtureFilter
+from sitewatch.tracking.motion import MotionGate
 from sitewatch.tracking.twins import TwinFilter
 
 
@@ -117,6 +118,7 @@ def make_pipeline_factory(settings: Settings, context: CameraContext) -> Callabl
             None if zone_filter.keeps_everything else zone_filter,
             FixtureFilter(settings.fixtures) if settings.fixtures.enabled else None,
             TwinFilter(DEFAULT_CLASS_GROUPS, tracking.twin_iou) if tracking.twin_iou < 1.0 else None,
+            MotionGate(settings.motion) if settings.motion.enabled else None,
         )
 
     return make

@@ -8,6 +8,7 @@ from sitewatch.config.cameras import CameraSettings
 from sitewatch.config.crossrefs import check_cameras, check_permits, check_sites
 from sitewatch.config.detector import DetectorSettings
 from sitewatch.config.fixtures import FixtureSettings
+from sitewatch.config.motion import MotionSettings
 from sitewatch.config.permits import PermitSettings
 from sitewatch.config.push import PushSettings
 from sitewatch.config.rules import RulesSettings
@@ -24,6 +25,7 @@ class Settings(Section):
     detector: DetectorSettings = DetectorSettings()
     tracker: TrackerSettings = TrackerSettings()
     fixtures: FixtureSettings = FixtureSettings()
+    motion: MotionSettings = MotionSettings()
     rules: RulesSettings = RulesSettings()
     store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()

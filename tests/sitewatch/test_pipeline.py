@@ -113,6 +113,7 @@ def test_the_pipeline_tracks_one_label_per_head(twin_iou, boxes_out):
     settings = Settings.model_validate(
         {
             "tracker": {"twin_iou": twin_iou},
+            "motion": {"enabled": False},  # one blank frame: nothing could be seen moving
             "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
             "cameras": [{"id": "cam", "site": "s", "url": "cam.mp4"}],
         }
