@@ -14,8 +14,9 @@ So, per camera:
   and 25 fps cameras see the same thing). A pixel *changed* where it differs
   from that average by more than ``threshold`` grey levels. A frame where more
   than ``max_frame_share`` changed (a cut, lights switched on, a jolted camera)
-  tells nothing about any one object: it becomes the new background and
-  confirms nothing.
+  tells nothing about any one object: it becomes the new background. Such a
+  frame, and a camera's first, confirms nothing and holds nothing back: the
+  gate drops a box only on evidence that it is still.
 - **Seen moving.** A box is seen moving when at least ``min_share`` of its
   pixels, the box widened by ``BOX_MARGIN`` of its size, changed. A track seen moving once is confirmed for as long as the
   tracker keeps it: a worker who walked in and then stands still stays a
@@ -25,8 +26,7 @@ So, per camera:
   detection logs do not see them.
 
 What this gives up: a worker who is motionless from the moment the camera
-starts, to the grey level, is not seen until he moves, and the first frame of
-a camera confirms nothing (it has no background yet). A cone that a passer-by
+starts, to the grey level, is not seen until he moves. A cone that a passer-by
 walks in front of while its box is tracked is seen moving; the fixture filter
 still learns it after ``still_s``. docs/configuration.md has the measurements.
 """
@@ -69,12 +69,11 @@ class MotionGate:
         changed, scale = self._changed(frame.image, now)
         watched = np.flatnonzero(detections.class_mask(*s.classes))
         keep = np.ones(len(detections), bool)
-        if len(watched):
-            moving = (
-                self._box_shares(changed, detections.xyxy[watched] * scale) >= s.min_share
-                if changed is not None
-                else np.zeros(len(watched), bool)
-            )
+        # A frame that cannot be compared (the first, or one where nearly
+        # everything changed) holds nothing back: the gate drops a box only on
+        # evidence that it is still, so a camera that never settles loses no worker.
+        if len(watched) and changed is not None:
+            moving = self._box_shares(changed, detections.xyxy[watched] * scale) >= s.min_share
             tracker_id = detections.tracker_id
             ids = tracker_id[watched] if tracker_id is not None else np.full(len(watched), -1)
             for k, track in enumerate(ids.tolist()):
