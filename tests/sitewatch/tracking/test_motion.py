@@ -56,8 +56,8 @@ HEAD = 25  # grey level of a drawn head
 
 
 def run(script, frames: int, settings: MotionSettings | None = None, tracked: bool = True, **scene_options):
-    """Per frame, the kept boxes' (x centre, class); ``script(i)`` gives frame i's objects as
-    (box, confidence, class, grey level, lights)."""
+    """Per frame, the kept boxes' (x centre, class). ``script(i)`` gives frame i's objects, each
+    (box, confidence, class, grey level), and how much the lights brighten the yard."""
     scene = Scene(**scene_options)
     scale = scene.scale
     tracker, gate = ByteTrack(), MotionGate(settings)
