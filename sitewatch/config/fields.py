@@ -3,7 +3,8 @@
 - ``Identifier``: ids that end up in URLs, topics and file names;
 - ``TimeWindow``: ``"HH:MM-HH:MM"`` local wall-clock hours, possibly crossing midnight;
 - ``Weekdays``: ``"mon-sat"``, ``"mon,wed,fri"``, ``[sat, sun]`` or ``"daily"``;
-- ``Moment``: a date, a local date and time, or a date and time with a UTC offset.
+- ``Moment``: a date, a local date and time, or a date and time with a UTC offset;
+- ``ClassNames``: model class names a section applies to (``head``, ``helmet``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ def _check_identifier(value: str) -> str:
 
 
 Identifier = Annotated[str, AfterValidator(_check_identifier)]
+
+
+def _check_class_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not name.strip() for name in names):
+        raise ValueError("class names must not be empty")
+    return names
+
+
+ClassNames = Annotated[tuple[str, ...], AfterValidator(_check_class_names)]
 
 
 # -- hours ------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """``fixtures:`` section: learn the head/helmet look-alikes that never move, and drop their boxes."""
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from sitewatch.config.base import Section
+from sitewatch.config.fields import ClassNames
 
 
 class FixtureSettings(Section):
@@ -15,7 +16,7 @@ class FixtureSettings(Section):
     """
 
     enabled: bool = True
-    classes: tuple[str, ...] = Field(
+    classes: ClassNames = Field(
         ("head", "helmet"), min_length=1, description="classes whose still boxes can become fixtures"
     )
     still_s: float = Field(
@@ -42,13 +43,6 @@ class FixtureSettings(Section):
         le=30 * 86_400,
         description="a fixture is forgotten once empty this long (the cone was moved)",
     )
-
-    @field_validator("classes")
-    @classmethod
-    def _names(cls, classes: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not name.strip() for name in classes):
-            raise ValueError("class names must not be empty")
-        return classes
 
     @model_validator(mode="after")
     def _forget_not_below_gap(self) -> "FixtureSettings":

@@ -1,8 +1,9 @@
 """``motion:`` section: believe a head or helmet only once something has moved where it is."""
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from sitewatch.config.base import Section
+from sitewatch.config.fields import ClassNames
 
 
 class MotionSettings(Section):
@@ -16,7 +17,7 @@ class MotionSettings(Section):
     """
 
     enabled: bool = True
-    classes: tuple[str, ...] = Field(
+    classes: ClassNames = Field(
         ("head", "helmet"), min_length=1, description="classes whose boxes must have been seen moving"
     )
     threshold: int = Field(
@@ -46,10 +47,3 @@ class MotionSettings(Section):
         le=8192,
         description="frames wider than this are shrunk by a whole factor to at most this width",
     )
-
-    @field_validator("classes")
-    @classmethod
-    def _names(cls, classes: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not name.strip() for name in classes):
-            raise ValueError("class names must not be empty")
-        return classes

@@ -18,9 +18,10 @@ So, per camera:
   frame, and a camera's first, confirms nothing and holds nothing back: the
   gate drops a box only on evidence that it is still.
 - **Seen moving.** A box is seen moving when at least ``min_share`` of its
-  pixels, the box widened by ``BOX_MARGIN`` of its size, changed. A track seen moving once is confirmed for as long as the
-  tracker keeps it: a worker who walked in and then stands still stays a
-  worker. Untracked boxes count only in a frame where they are seen moving.
+  pixels, the box widened by ``BOX_MARGIN`` of its size, changed. A track
+  seen moving once is confirmed for as long as the tracker keeps it: a worker
+  who walked in and then stands still stays a worker. Untracked boxes count
+  only in a frame where they are seen moving.
 - **Dropped.** Boxes of ``classes`` whose track has never been seen moving
   are dropped, as the fixture filter drops fixtures: rules, annotations and
   detection logs do not see them.
@@ -40,12 +41,9 @@ import cv2
 import numpy as np
 
 from sitewatch.config.motion import MotionSettings
+from sitewatch.tracking.fixtures import TRACK_MEMORY_S  # a confirmed track is remembered as long as a mover
 from sitewatch.types import Detections, Frame
 
-# How long a confirmed track is remembered after its last box: longer than the
-# tracker keeps a lost track (30 scored frames by default, 60 s at 0.5 fps), so
-# a worker who comes back on his old track id is still known to have moved.
-TRACK_MEMORY_S = 300.0
 # Box edges are widened by this share of the box's size: a head that moves
 # changes the picture most along its outline, which a tight box cuts through.
 BOX_MARGIN = 0.25
@@ -100,14 +98,14 @@ class MotionGate:
         grey = cv2.GaussianBlur(grey, (3, 3), 0).astype(np.float32)
         background, last = self._background, self._last
         self._last = now
-        if background is None or background.shape != grey.shape:
+        if background is None or last is None or background.shape != grey.shape:
             self._background = grey
             return None, 1.0 / factor
         changed = (cv2.absdiff(grey, background) > s.threshold).view(np.uint8)
         if cv2.countNonZero(changed) > s.max_frame_share * changed.size:
             self._background = grey
             return None, 1.0 / factor
-        elapsed = max(0.0, (now - last).total_seconds()) if last is not None else 0.0
+        elapsed = max(0.0, (now - last).total_seconds())
         cv2.accumulateWeighted(grey, background, 1.0 - math.exp(-elapsed / s.background_s))
         return changed, 1.0 / factor
 

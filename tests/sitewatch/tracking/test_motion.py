@@ -1,4 +1,4 @@
-"""MotionGate on rendered scenes: still look-alikes are dropped from the first frame, anything seen moving counts."""
+"""MotionGate on rendered scenes: still look-alikes are dropped from the second frame, anything seen moving counts."""
 
 from __future__ import annotations
 
