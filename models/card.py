@@ -109,7 +109,8 @@ def training_stages(runs: Sequence[dict]) -> list[dict]:
                 "epochs_done": 0,
             })
         stage = stages[-1]
-        stage["planned"] = settings.get("epochs", "?")
+        stage["planned"] = run.get("epochs_planned") or settings.get("epochs", "?")
+        stage["hours"] = settings.get("hours")
         stage["epochs_done"] = max([stage["epochs_done"], *run.get("epochs_done", [])])
     return stages
 
@@ -165,11 +166,15 @@ def write_card(
         for i, r in enumerate(runs)
     ]
     last = stages[-1] if stages else {"epochs_done": 0, "planned": "?"}
-    status = (
-        "final"
-        if last.get("average") or (last["epochs_done"] and last["epochs_done"] == last["planned"])
-        else f"**interim**: {last['epochs_done']} of {last['planned']} epochs of the last stage"
-    )
+    if last.get("average") or (last["epochs_done"] and last["epochs_done"] == last["planned"]):
+        status = "final"
+    elif last.get("hours") and last["epochs_done"]:
+        # A time-bounded run ends when its time does, not at a planned epoch:
+        # it is finished, and the card says how far its fitted schedule got.
+        status = (f"final: a time-bounded stage ({last['hours']} h), {last['epochs_done']} of the "
+                  f"{last['planned']} epochs fitted to its time")
+    else:
+        status = f"**interim**: {last['epochs_done']} of {last['planned']} epochs of the last stage"
     stage_lines = [
         f"| {i + 1} | {st['start']} | {st['imgsz']} | "
         f"{'-' if st.get('average') else str(st['epochs_done']) + ' of ' + str(st['planned'])} | "

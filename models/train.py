@@ -69,7 +69,24 @@ class TrainSettings:
     # earlier sitewatch run) instead of from scratch; lr0 None lets Ultralytics choose.
     init_from: str | None = None
     lr0: float | None = None
+    # Train for this many hours instead of a fixed epoch count: Ultralytics
+    # fits the epoch count to the time after the first epoch, so the cosine
+    # schedule and the mosaic-off tail still finish (a GPU lease, a CPU night).
+    hours: float | None = None
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def training_hardware(device: str) -> str:
+    """The machine a run trains on, for the ledger: the GPU too when it trains on one."""
+    cpu = hardware_description()
+    if device == "cpu":
+        return cpu
+    import torch
+
+    if not torch.cuda.is_available():
+        return cpu
+    index = int(device.split(",")[0]) if device.split(",")[0].isdigit() else 0
+    return f"{torch.cuda.get_device_name(index)}; {cpu}"
 
 
 def checkpoint_path(name: str) -> Path:
@@ -225,7 +242,7 @@ def train(
     runs = read_ledger(settings.name)
     run_record = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "hardware": hardware_description(),
+        "hardware": training_hardware(settings.device),
         "settings": asdict(settings),
         "data": [str(s.data_yaml) for s in sources],
         "resumed": resume,
@@ -248,6 +265,12 @@ def train(
         run_record["metrics"] = {k: round(float(v), 5) for k, v in (trainer.metrics or {}).items()}
         _write_ledger(settings.name, runs)
 
+    def on_fit_epoch_end(trainer) -> None:
+        # With --hours, Ultralytics fits the epoch count to the time after each
+        # epoch (after the save above): record the count the schedule now heads for.
+        run_record["epochs_planned"] = int(trainer.epochs)
+        _write_ledger(settings.name, runs)
+
     def on_train_start(trainer) -> None:
         # Ultralytics leaves one core free on CPU (threads = cores - 1): on a
         # 2-core box that halves training speed. Training is the job here.
@@ -261,6 +284,7 @@ def train(
         # the checkpoint there so its own bookkeeping finds it.
         model = YOLO(str(ckpt))
         model.add_callback("on_model_save", on_model_save)
+        model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
         model.add_callback("on_train_start", on_train_start)
         model.train(resume=str(ckpt), data=str(data_yaml), workers=settings.workers, device=settings.device)
     else:
@@ -268,6 +292,7 @@ def train(
         # weights (never a downloaded checkpoint).
         model = YOLO(str(init_state["path"]) if init_state else settings.model_yaml)
         model.add_callback("on_model_save", on_model_save)
+        model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
         model.add_callback("on_train_start", on_train_start)
         # Fine-tuning names AdamW (what "auto" picks for runs this short) so that
         # lr0 is honoured; naming it also brings back Ultralytics' warm-up bias
@@ -278,6 +303,8 @@ def train(
         )
         if settings.lr0 is not None:
             tuning["lr0"] = settings.lr0
+        if settings.hours is not None:
+            tuning["time"] = settings.hours
         model.train(
             data=str(data_yaml),
             imgsz=settings.imgsz,

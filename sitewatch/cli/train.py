@@ -40,6 +40,15 @@ def train(
     ] = None,
     batch: Annotated[int, typer.Option(min=1, max=512)] = 16,
     device: Annotated[str, typer.Option(help="'cpu', a CUDA index such as '0', ...")] = "cpu",
+    workers: Annotated[int, typer.Option(min=0, max=64, help="Data-loading processes (one per spare core).")] = 2,
+    hours: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01, max=1000.0,
+            help="Train for this long instead of --epochs: the epoch count is fitted to the time after the first "
+            "epoch, so the learning rate still anneals and mosaic still closes (e.g. a GPU lease of fixed length).",
+        ),
+    ] = None,
     threads: Annotated[
         int,
         typer.Option(
@@ -129,6 +138,7 @@ def train(
     settings = TrainSettings(
         name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
         lookalikes=lookalikes, far_field=far_field, init_from=str(init_from) if init_from else None, lr0=lr0,
+        workers=workers, hours=hours,
         **({"epochs": epochs} if epochs is not None else {}),
         **({"close_mosaic": close_mosaic} if close_mosaic is not None else {}),
     )

@@ -63,16 +63,16 @@ FINE_TUNE = {"weights": "last.pt", "sha256": "0" * 64, "epochs": 14, "imgsz": 41
         (
             [run([1], 20), run([2, 3], 20), run([4, 5], 14)],
             [{"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "far_field": 0.0, "epochs_done": 5,
-              "planned": 14}],
+              "planned": 14, "hours": None}],
         ),
         (
             [run([14], 14), run([1, 2], 6, 512, FINE_TUNE, 0.0007, 0.3), run([3], 6, 512)],
             [
                 {"start": "scratch", "imgsz": 416, "lr0": "auto", "lookalikes": 0.0, "far_field": 0.0,
-                 "epochs_done": 14, "planned": 14},
+                 "epochs_done": 14, "planned": 14, "hours": None},
                 {"start": "14 epochs at 416 px", "imgsz": 512, "lr0": 0.0007, "lookalikes": 0.3, "far_field": 0.0,
                  "epochs_done": 3,
-                 "planned": 6},
+                 "planned": 6, "hours": None},
             ],
         ),
     ],
@@ -111,6 +111,26 @@ def test_an_average_is_a_stage_of_its_own_and_final(tmp_path, monkeypatch):
     assert "| 2 | mean of the weights of last.pt (aaaaaaaaaaaa), last.pt (bbbbbbbbbbbb) | - | - | - | - | - |" in text
     assert "| 2 | 2 | 2026-12-01 | ? | average |" in text
     assert "for 14 epochs" in text
+
+
+@pytest.mark.parametrize(
+    ("epochs_done", "status"),
+    [
+        ([1, 2, 3], "- Status: final: a time-bounded stage (0.13 h), 3 of the 48 epochs fitted to its time"),
+        (list(range(1, 49)), "- Status: final\n"),
+    ],
+)
+def test_a_time_bounded_stage_is_planned_by_its_fitted_epochs(tmp_path, monkeypatch, epochs_done, status):
+    # --hours: the settings say 100 epochs, Ultralytics fitted 48 to the time.
+    timed = {**run(epochs_done, 100, 576, FINE_TUNE, 0.001, 0.5), "epochs_planned": 48, "started": "2026-12-04"}
+    timed["settings"]["hours"] = 0.13
+    assert training_stages([timed])[-1]["planned"] == 48
+
+    from sitewatch.models import card as cards
+
+    monkeypatch.setattr(cards, "read_ledger", lambda name: [timed])
+    model = Path(shutil.copy(TINY, tmp_path / "tiny.onnx"))
+    assert status in write_card(model, [], metrics=METRICS).read_text()
 
 
 def test_the_card_states_the_models_own_input_size(tmp_path):

@@ -61,3 +61,17 @@ def test_fine_tuning_starts_a_new_stage_from_the_checkpoint(tmp_path, data, monk
     state = __import__("torch").load(checkpoint, map_location="cpu", weights_only=False)
     assert state["train_args"]["imgsz"] == 96 and state["train_args"]["lr0"] == 0.0005
     assert state["train_args"]["warmup_bias_lr"] == 0.0
+
+
+def test_a_time_bounded_run_fits_its_epochs_to_the_time(tmp_path, data, monkeypatch):
+    # --hours: a 50-epoch schedule given about a second ends after a few epochs,
+    # and the ledger records the count Ultralytics fitted to the time.
+    monkeypatch.setattr(training, "CHECKPOINT_DIR", tmp_path / "checkpoints")
+    settings = training.TrainSettings(name="timed", imgsz=64, epochs=50, batch=2, workers=0, close_mosaic=0,
+                                      torch_threads=1, hours=0.0003)
+    training.train([DataSource(data)], settings, tmp_path / "work")
+    run = training.read_ledger("timed")[-1]
+    assert run["settings"]["hours"] == 0.0003
+    assert max(run["epochs_done"]) < 50 and run["epochs_planned"] < 50
+    state = __import__("torch").load(training.checkpoint_path("timed"), map_location="cpu", weights_only=False)
+    assert state["train_args"]["time"] == 0.0003 and state["train_args"]["epochs"] < 50
