@@ -112,6 +112,9 @@ def train(
     if average and (init_from or resume or export_only):
         raise UserError("--average makes a checkpoint without training: it goes with neither --init-from, --resume "
                         "nor --export-only")
+    if hours is not None and (resume or export_only or average):
+        raise UserError("--hours times a new schedule: it goes with neither --resume (use --epochs to re-plan one), "
+                        "--export-only nor --average")
     if average is not None and len(average) < 2:
         raise UserError("--average needs at least two checkpoints")
     for path in average or []:

@@ -18,6 +18,9 @@ from sitewatch.cli import app
         (["--average", "{weights}", "--average", "{missing}"], "no such checkpoint to average"),
         (["--average", "{weights}", "--average", "{weights}", "--resume"], "without training"),
         (["--average", "{weights}", "--average", "{weights}", "--export-only"], "without training"),
+        (["--hours", "0.5", "--resume"], "--hours times a new schedule"),
+        (["--hours", "0.5", "--export-only"], "--hours times a new schedule"),
+        (["--hours", "0.001"], "greater than or equal to 0.01"),
     ],
 )
 def test_bad_training_arguments_are_refused(tmp_path, extra, message):
