@@ -85,8 +85,8 @@ def training_hardware(device: str) -> str:
 
     if not torch.cuda.is_available():
         return cpu
-    index = int(device.split(",")[0]) if device.split(",")[0].isdigit() else 0
-    return f"{torch.cuda.get_device_name(index)}; {cpu}"
+    first = device.split(",")[0]
+    return f"{torch.cuda.get_device_name(int(first) if first.isdigit() else 0)}; {cpu}"
 
 
 def checkpoint_path(name: str) -> Path:

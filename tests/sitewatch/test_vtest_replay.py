@@ -62,11 +62,17 @@ def replay_live() -> Replay:
     return _replay(stride=10)
 
 
+def _recorded() -> tuple[dict, list[dict]]:
+    """The recorded boxes' header and per-frame lines."""
+    with gzip.open(BOXES, "rt") as fh:
+        header, *rows = (json.loads(line) for line in fh)
+    return header, rows
+
+
 def _replay(stride: int) -> Replay:
     if not DEMO_VIDEO.exists():
         pytest.skip(f"demo clip {DEMO_VIDEO} absent (make demo and make test fetch it)")
-    with gzip.open(BOXES, "rt") as fh:
-        header, *rows = (json.loads(line) for line in fh)
+    header, rows = _recorded()
     settings = load_settings(REPO / "examples" / "demo.yaml")
     pipeline = make_pipeline_factory(settings, camera_context(settings, header["camera"]))(header["camera"])
     names = ("head", "helmet", "person")
@@ -200,8 +206,7 @@ def test_the_model_leaves_cones_nobody_is_near_alone():
     # cones); stage 8 boxes them only once people walk past (frames 207 and
     # 85), 844 boxes in all. It still boxes the centre-right cone from frame
     # 12, which the pipeline has to handle (see the test above).
-    with gzip.open(BOXES, "rt") as fh:
-        _, *rows = (json.loads(line) for line in fh)
+    _, rows = _recorded()
     on_cone: dict[str, list[int]] = {name: [] for name in LOOKALIKES if name.startswith("cone")}
     for row in rows:
         heads = np.array([box[:4] for box in row["boxes"] if box[5] in ("head", "helmet")], np.float32)
