@@ -9,7 +9,8 @@ ones it had to drop because the loop had not taken the previous one yet. N
 grows until a step drops frames (or the loop is busy more than ``--max-busy``
 of the time, i.e. about to fall behind); the answer is the last N that did not.
 
-Run: ``.venv/bin/python bench/cameras.py [--video .cache/demo/vtest.avi] [--seconds 60] [--tiles off]``.
+Run: ``.venv/bin/python bench/cameras.py [--video .cache/demo/vtest.avi] [--seconds 60] [--tiles off]
+[--backend openvino [--precision bf16]]``.
 Prints one JSON object.
 """
 
@@ -37,12 +38,12 @@ from sitewatch.service import Service
 REPO = Path(__file__).resolve().parents[1]
 
 
-def settings_for(n: int, video: Path, db_dir: Path, tiles: str) -> Settings:
+def settings_for(n: int, video: Path, db_dir: Path, detector: DetectorSettings) -> Settings:
     site = SiteSettings(id="bench", name="bench", timezone="UTC")
     cameras = tuple(CameraSettings(id=f"cam{i:02d}", site="bench", url=str(video), fps=1.0) for i in range(n))
     store = StoreSettings(url=f"sqlite:///{db_dir / f'bench-{n}.db'}")
     return Settings(
-        sites=(site,), cameras=cameras, store=store, detector=DetectorSettings(tiles=tiles)
+        sites=(site,), cameras=cameras, store=store, detector=detector
     )
 
 
@@ -55,8 +56,8 @@ def counters(service: Service) -> dict[str, int]:
     }
 
 
-def run_step(n: int, video: Path, seconds: float, warmup: float, db_dir: Path, tiles: str) -> dict:
-    service = Service(settings_for(n, video, db_dir, tiles), with_api=False).start()
+def run_step(n: int, video: Path, seconds: float, warmup: float, db_dir: Path, detector: DetectorSettings) -> dict:
+    service = Service(settings_for(n, video, db_dir, detector), with_api=False).start()
     try:
         time.sleep(warmup)
         before, busy_before = counters(service), service.loop.stats.busy_s
@@ -93,14 +94,17 @@ def main() -> None:
         help="detector.tiles; the default 'auto' tiles a 768x576 frame (2x2 tiles + the whole frame)",
     )
     parser.add_argument("--steps", default="1,2,3,4,6,8,10,12,16", help="camera counts to try, in order")
+    parser.add_argument("--backend", choices=("onnxruntime", "openvino"), default="onnxruntime")
+    parser.add_argument("--precision", choices=("f32", "bf16"), default="f32", help="bf16: openvino only")
     args = parser.parse_args()
+    detector = DetectorSettings(tiles=args.tiles, backend=args.backend, precision=args.precision)
     if not args.video.exists():
         raise SystemExit(f"{args.video}: no such video (make demo fetches it)")
     logging.basicConfig(level=logging.WARNING)
     steps, sustained = [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.steps.split(",")):
-            step = run_step(n, args.video, args.seconds, args.warmup, Path(tmp), args.tiles)
+            step = run_step(n, args.video, args.seconds, args.warmup, Path(tmp), detector)
             healthy = step["streaming"] == n and step["loop_busy"] <= args.max_busy
             step["ok"] = healthy and step["dropped"] == 0
             steps.append(step)
@@ -114,6 +118,8 @@ def main() -> None:
                 "sustained_cameras_at_1fps": sustained,
                 "model": default_model_path().name,
                 "tiles": args.tiles,
+                "backend": args.backend,
+                "precision": args.precision,
                 "video": str(args.video),
                 "cpu": cpu_model(),
                 "cores": os.cpu_count(),

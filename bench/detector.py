@@ -1,10 +1,12 @@
 """What ``OnnxDetector.detect`` costs on top of the bare model.
 
     python bench/detector.py MODEL [--input-size N] [--tiles on|off] [--zoom Z] [--image PATH] [--frames N] [--threads N]
+                             [--backend onnxruntime|openvino] [--precision f32|bf16]
 
 Times, on one picture (a 768x576 synthetic frame unless ``--image``):
 
-- ``session_ms``: a bare ONNX Runtime ``session.run`` on the already
+- ``session_ms``: the bare engine (ONNX Runtime's ``session.run``, or
+  OpenVINO's request, with ``--backend openvino``) on the already
   preprocessed blob (the same inputs ``detect`` feeds the model: the
   whole-frame letterbox, plus the tiles when tiling);
 - ``detect_ms``: the full ``det.detect(image)`` (letterbox / tiles, blob,
@@ -81,6 +83,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--confidence", type=float, default=0.25)
+    parser.add_argument("--backend", choices=["onnxruntime", "openvino"], default="onnxruntime")
+    parser.add_argument("--precision", choices=["f32", "bf16"], default="f32", help="bf16: openvino only")
     args = parser.parse_args()
 
     if args.image is not None:
@@ -96,14 +100,15 @@ def main() -> None:
         threads=args.threads,
         confidence=args.confidence,
         zoom=args.zoom,
+        backend=args.backend,
+        precision=args.precision,
     )
     prepared = det.prepare([image])
-    feed = {det.session.get_inputs()[0].name: prepared.blob}
     raw = det.run(prepared.blob)
 
     ms = median_ms(
         {
-            "session": lambda: det.session.run(None, feed),
+            "session": lambda: det.runtime.run(prepared.blob),
             "detect": lambda: det.detect(image),
             "prepare": lambda: det.prepare([image]),
             "postprocess": lambda: det.postprocess(raw, prepared.plan),
@@ -118,6 +123,8 @@ def main() -> None:
                 "cpu": cpu_model(),
                 "cpu_count": os.cpu_count(),
                 "threads": args.threads,
+                "backend": det.backend,
+                "precision": det.runtime.precision,
                 "input_size": det.input_size,
                 "image": f"{image.shape[1]}x{image.shape[0]}",
                 "zoom": det.zoom,

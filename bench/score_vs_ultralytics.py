@@ -120,7 +120,7 @@ def interleaved_share(video: Path, model: Path, shape: tuple[int, ...], threads:
     settings = Settings()
     settings = settings.model_copy(update={"detector": settings.detector.model_copy(update={"threads": threads})})
     detector = build_detector(settings, model, "off")
-    session = detector.session
+    session = detector.runtime.session  # the bare ONNX Runtime session under the detector
     name = session.get_inputs()[0].name
     blob = np.random.default_rng(0).random(shape, dtype=np.float32)
     for _ in range(10):

@@ -1,4 +1,4 @@
-"""``OnnxDetector``: an Ultralytics-exported YOLO detection model run by ONNX Runtime on the CPU."""
+"""``OnnxDetector``: an Ultralytics-exported YOLO detection model run on the CPU (ONNX Runtime or OpenVINO)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from sitewatch.detector.batch import BatchPlan, check_image, postprocess, prepare_inputs, to_blob
 from sitewatch.detector.decode import check_layout
 from sitewatch.detector.errors import ModelError
+from sitewatch.detector.runtime import Backend, ModelRuntime, Precision, open_runtime
 from sitewatch.detector.tiling import uses_tiles
 from sitewatch.types import Detections
 
@@ -38,11 +38,6 @@ class PreparedBatch:
 
     blob: np.ndarray
     plan: BatchPlan
-
-
-def _dim(value: object) -> int | None:
-    """A static dimension, or None for a symbolic / unknown one."""
-    return value if isinstance(value, int) and value > 0 else None
 
 
 def _parse_literal(text: str | None) -> object:
@@ -86,12 +81,6 @@ def metadata_input_size(metadata: dict[str, str]) -> int | None:
     return None
 
 
-def _first_line(exc: BaseException, limit: int = 160) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else type(exc).__name__
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
 class OnnxDetector:
     """Detects heads, helmets and persons (or whatever the model's classes are) in BGR frames.
 
@@ -107,7 +96,8 @@ class OnnxDetector:
     A ``zoom`` above 1 enlarges each frame before all of this, so that its
     tiles show small heads bigger (it only helps together with tiles).
     Boxes come back in the original frame's pixels, clipped to it, best
-    score first.
+    score first. ``backend`` picks the engine that runs the model (see
+    ``sitewatch.detector.runtime``); ``precision="bf16"`` is OpenVINO's.
     """
 
     def __init__(
@@ -121,6 +111,8 @@ class OnnxDetector:
         tiles: TileMode = "auto",
         tile_overlap: float = 0.15,
         zoom: float = 1.0,
+        backend: Backend = "onnxruntime",
+        precision: Precision = "f32",
     ) -> None:
         if not 0.0 <= confidence <= 1.0:
             raise ValueError(f"confidence must lie in [0, 1], got {confidence}")
@@ -144,10 +136,12 @@ class OnnxDetector:
         model_bytes = self._read(self.model_path)
         self.model_sha256 = hashlib.sha256(model_bytes).hexdigest()
         self.model_name = self.model_path.name  # the file name, as reports show it
-        self.session = self._open_session(model_bytes, threads)
+        self.runtime: ModelRuntime = open_runtime(
+            backend, model_bytes, str(self.model_path), threads=threads, precision=precision
+        )
         del model_bytes
 
-        metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        metadata = self.runtime.metadata
         task = metadata.get("task")
         if task is not None and task != "detect":
             raise ModelError(f"{self.model_path}: is a '{task}' model; a detection model is needed")
@@ -168,6 +162,8 @@ class OnnxDetector:
             tiles=settings.tiles,
             tile_overlap=settings.tile_overlap,
             zoom=settings.zoom,
+            backend=settings.backend,
+            precision=settings.precision,
         )
 
     # -- loading --------------------------------------------------------------
@@ -182,41 +178,28 @@ class OnnxDetector:
         except OSError as exc:
             raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}") from None
 
-    def _open_session(self, model_bytes: bytes, threads: int) -> ort.InferenceSession:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: ORT's warnings are for model authors
-        try:
-            return ort.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # ORT raises its own exception types for every kind of bad file
-            raise ModelError(f"{self.model_path}: not a usable ONNX model ({_first_line(exc)})") from None
-
     def _check_graph(self) -> None:
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        if len(inputs) != 1 or len(inputs[0].shape) != 4 or _dim(inputs[0].shape[1]) not in (3, None):
+        inputs, outputs = self.runtime.inputs, self.runtime.outputs
+        if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].shape[1] not in (3, None):
             shapes = [tuple(i.shape) for i in inputs]
             raise ModelError(
                 f"{self.model_path}: unsupported model: inputs {shapes}, expected one (batch, 3, H, W)"
             )
-        if inputs[0].type not in ("tensor(float)", "tensor(float16)"):
-            raise ModelError(f"{self.model_path}: unsupported model: input type {inputs[0].type}")
+        if inputs[0].dtype not in ("float32", "float16"):
+            raise ModelError(f"{self.model_path}: unsupported model: input type {inputs[0].dtype}")
         shape = tuple(outputs[0].shape) if outputs else ()
         expected = 4 + len(self.class_names)
-        if len(outputs) != 1 or len(shape) != 3 or _dim(shape[1]) not in (expected, None):
+        if len(outputs) != 1 or len(shape) != 3 or shape[1] not in (expected, None):
             shapes = [tuple(o.shape) for o in outputs]
             raise ModelError(
                 f"{self.model_path}: unsupported model: outputs {shapes}, expected one "
                 f"(batch, 4 + {len(self.class_names)} classes, anchors) (an Ultralytics export without NMS)"
             )
-        self._input_name = inputs[0].name
-        self._input_dtype = np.float16 if inputs[0].type == "tensor(float16)" else np.float32
-        self._run_batch = _dim(inputs[0].shape[0])  # None: dynamic
+        self._input_dtype = np.dtype(inputs[0].dtype)
+        self._run_batch = inputs[0].shape[0]  # None: dynamic
 
     def _resolve_input_hw(self, requested: int | None, metadata: dict[str, str]) -> tuple[int, int]:
-        _, _, height, width = (_dim(d) for d in self.session.get_inputs()[0].shape)
+        _, _, height, width = self.runtime.inputs[0].shape
         if height is not None and width is not None:
             if requested is not None and requested != max(height, width):
                 raise ModelError(
@@ -333,7 +316,7 @@ class OnnxDetector:
         return raw
 
     def _run_once(self, blob: np.ndarray) -> np.ndarray:
-        raw = self.session.run(None, {self._input_name: blob})[0]
+        raw = self.runtime.run(blob)
         try:
             check_layout(raw.shape, len(self.class_names))
         except ValueError as exc:
@@ -347,8 +330,22 @@ class OnnxDetector:
             return found
         return [Detections(d.xyxy / self.zoom, d.confidence, d.class_id, d.class_names) for d in found]
 
+    @property
+    def input_name(self) -> str:
+        return self.runtime.inputs[0].name
+
+    @property
+    def backend(self) -> Backend:
+        return self.runtime.backend
+
+    @property
+    def engine(self) -> str:
+        """The engine and the precision it computes in, for reports: "onnxruntime f32", "openvino bf16"."""
+        return f"{self.runtime.backend} {self.runtime.precision}"
+
     def __repr__(self) -> str:
         return (
             f"OnnxDetector({self.model_name!r}, input_size={self.input_size}, classes={self.class_names}, "
-            f"confidence={self.confidence}, iou={self.iou}, tiles={self.tiles!r}, zoom={self.zoom})"
+            f"confidence={self.confidence}, iou={self.iou}, tiles={self.tiles!r}, zoom={self.zoom}, "
+            f"backend={self.backend!r}, precision={self.runtime.precision!r})"
         )

@@ -68,7 +68,7 @@ def quantize_model(source: Path, out: Path, photos: Sequence[Path]) -> Path:
 
     detector = OnnxDetector(source, tiles="off")
     size = detector.input_size
-    input_name = detector.session.get_inputs()[0].name
+    input_name = detector.input_name
 
     class Photos(CalibrationDataReader):
         def __init__(self) -> None:

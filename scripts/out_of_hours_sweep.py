@@ -34,6 +34,7 @@ class RecordingDetector:
 
     def __init__(self, inner):
         self.inner, self.model_name, self.model_sha256 = inner, inner.model_name, inner.model_sha256
+        self.engine = inner.engine
         self.results = []
 
     def detect(self, image):
@@ -47,6 +48,7 @@ class ReplayDetector:
 
     def __init__(self, results, model_name: str, model_sha256: str):
         self.results, self.next, self.model_name, self.model_sha256 = results, 0, model_name, model_sha256
+        self.engine = "replay"
 
     def detect(self, image):
         if self.next == len(self.results):

@@ -27,6 +27,7 @@ from sitewatch.types import Detections
 class Detector(Protocol):
     model_name: str
     model_sha256: str
+    engine: str  # what ran the model, e.g. "onnxruntime f32"
 
     def detect(self, image) -> Detections: ...
 
@@ -73,7 +74,7 @@ class ScoreResult:
             "wall_s": round(self.wall_s, 3),
             "fps": round(scored / self.wall_s, 2) if self.wall_s > 0 else 0.0,
             "events": dict(Counter(e["type"] for e in self.events)),
-            "model": {"name": detector.model_name, "sha256": detector.model_sha256},
+            "model": {"name": detector.model_name, "sha256": detector.model_sha256, "engine": detector.engine},
             "videos": [vars(v) for v in self.videos],
         }
 

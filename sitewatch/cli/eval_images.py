@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
 
 def _load_detector(
-    model: Path, input_size: int | None, conf: float, iou: float, threads: int, multi_label: bool
+    model: Path,
+    input_size: int | None,
+    conf: float,
+    iou: float,
+    threads: int,
+    multi_label: bool,
+    backend: str = "onnxruntime",
+    precision: str = "f32",
 ):
     from sitewatch.detector import ModelError, OnnxDetector
     from sitewatch.evaluation.multilabel import MultiLabelDetector
@@ -35,7 +42,14 @@ def _load_detector(
     try:
         # Tiling stays off: the images are labelled at their own scale, as Ultralytics val sees them.
         detector = OnnxDetector(
-            model, input_size=input_size, confidence=conf, iou=iou, threads=threads, tiles="off"
+            model,
+            input_size=input_size,
+            confidence=conf,
+            iou=iou,
+            threads=threads,
+            tiles="off",
+            backend=backend,
+            precision=precision,
         )
     except (ModelError, ValueError) as exc:
         raise UserError(str(exc)) from None
@@ -108,7 +122,13 @@ def eval_images(
             "or only the best class, as the live pipeline does.",
         ),
     ] = True,
-    threads: Annotated[int, typer.Option(min=1, help="ONNX Runtime threads.")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Threads the model runs on.")] = 2,
+    backend: Annotated[
+        Literal["onnxruntime", "openvino"], typer.Option(help="Engine that runs the model (openvino needs the 'openvino' extra).")
+    ] = "onnxruntime",
+    precision: Annotated[
+        Literal["f32", "bf16"], typer.Option(help="bf16: OpenVINO computes in bfloat16 where the CPU does so natively.")
+    ] = "f32",
     far_field: Annotated[
         int | None,
         typer.Option(
@@ -135,7 +155,7 @@ def eval_images(
         dataset = load_split(data, split)
     except DatasetError as exc:
         raise UserError(str(exc)) from None
-    detector = _load_detector(model, input_size, conf, iou, threads, multi_label)
+    detector = _load_detector(model, input_size, conf, iou, threads, multi_label, backend, precision)
     with _far_field_split(dataset, far_field) as dataset:
         _evaluate_and_print(detector, dataset, model, max_det, json_output, far_field)
 

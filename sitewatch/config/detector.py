@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sitewatch.config.base import Section
 
@@ -15,7 +15,16 @@ class DetectorSettings(Section):
     )
     confidence: float = Field(0.25, ge=0.0, le=1.0, description="minimum box confidence kept after decoding")
     iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU above which NMS suppresses the weaker box")
-    threads: int = Field(2, ge=1, le=64, description="ONNX Runtime intra-op threads")
+    threads: int = Field(2, ge=1, le=64, description="threads the model runs on")
+    # OpenVINO is optional (pip install 'sitewatch[openvino]'): faster on Intel
+    # CPUs, about twice again in bf16 where the CPU has it (bench/README.md).
+    backend: Literal["onnxruntime", "openvino"] = Field(
+        "onnxruntime", description="the engine that runs the model: 'onnxruntime' or 'openvino'"
+    )
+    precision: Literal["f32", "bf16"] = Field(
+        "f32",
+        description="'bf16' (openvino only): compute in bfloat16 where the CPU does so natively, float32 elsewhere",
+    )
     tiles: Literal["auto", "on", "off"] = Field(
         "auto",
         description="score overlapping model-size tiles of the full-resolution frame: 'auto' does so when the "
@@ -35,3 +44,9 @@ class DetectorSettings(Section):
         description="enlarge each frame by this factor before detection (far-field cameras); boxes come back "
         "in the frame's own pixels",
     )
+
+    @model_validator(mode="after")
+    def _precision_needs_openvino(self) -> "DetectorSettings":
+        if self.precision != "f32" and self.backend != "openvino":
+            raise ValueError(f"precision {self.precision!r} needs backend: openvino (onnxruntime runs in f32)")
+        return self

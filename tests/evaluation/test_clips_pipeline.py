@@ -29,6 +29,7 @@ class LabelDetector:
 
     model_name = "labels"
     model_sha256 = "0" * 64
+    engine = "labels"
 
     def __init__(self, clip: LabelledClip):
         self.clip = clip

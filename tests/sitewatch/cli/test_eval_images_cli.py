@@ -61,6 +61,18 @@ def test_table_output_names_the_model_and_classes(dataset):
         assert text in result.stdout
 
 
+@needs_tiny_model
+def test_openvino_in_f32_reports_what_onnxruntime_reports(dataset):
+    pytest.importorskip("openvino", reason="the 'openvino' extra is not installed")
+    args = (dataset, "--split", "test", "--model", TINY_MODEL, "--json", "--conf", "0.001")
+    by_ort, by_ov = run(*args), run(*args, "--backend", "openvino")
+    assert by_ort.exit_code == by_ov.exit_code == 0, by_ov.output
+    ort_report, ov_report = json.loads(by_ort.stdout), json.loads(by_ov.stdout)
+    for key in ("map50", "map50_95", "precision", "recall"):
+        for name in (*NAMES, "all"):
+            assert ov_report[key][name] == pytest.approx(ort_report[key][name], abs=1e-3), (key, name)
+
+
 @pytest.mark.parametrize(
     ("target", "extra", "message"),
     [
@@ -70,6 +82,7 @@ def test_table_output_names_the_model_and_classes(dataset):
         (".", ["--model", "missing.onnx"], "missing.onnx"),
         (".", ["--model", "data.yaml"], "data.yaml: not a usable ONNX model"),
         (".", ["--iou", "0"], "iou must lie in (0, 1]"),
+        (".", ["--precision", "bf16"], "precision 'bf16' needs the openvino backend"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(dataset, monkeypatch, target, extra, message):

@@ -30,6 +30,7 @@ def test_writes_events_summary_detections_csv_and_video(small_video, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames_read"] == 30 and summary["frames_scored"] == 15 and summary["failed_frames"] == 0
     assert summary["model"]["name"] == "tiny-yolo.onnx" and len(summary["model"]["sha256"]) == 64
+    assert summary["model"]["engine"] == "onnxruntime f32"
     assert summary["wall_s"] > 0 and summary["fps"] > 0
     assert isinstance(summary["events"], dict)
     lines = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]

@@ -110,6 +110,14 @@ def test_typo_bad_timezone_and_inverted_permit_one_line_each(tmp_path: Path) -> 
             "detector:\n  threads: 2\n  threads: 4\n",
             "3: detector.threads: duplicate key (first given on line 2)",
         ),
+        (
+            "detector:\n  precision: bf16\n",
+            "1: detector: precision 'bf16' needs backend: openvino (onnxruntime runs in f32)",
+        ),
+        (
+            "detector:\n  backend: tensorrt\n",
+            "2: detector.backend: Input should be 'onnxruntime' or 'openvino'",
+        ),
     ],
 )
 def test_single_problems_name_line_and_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -1,0 +1,80 @@
+"""Where the model runs: one small interface over ONNX Runtime (the default) and OpenVINO.
+
+``OnnxDetector`` needs four things of an inference engine: the input's name,
+shape and element type, the outputs' shapes, the model's metadata (class
+names, input size, stride), and a call that turns an NCHW blob into the raw
+output. Everything around that call (letterbox, tiles, decode, NMS) is the
+same numpy code for either engine, so both give the same boxes from the same
+output.
+
+Why a second engine: on Intel CPUs OpenVINO runs the same ONNX file faster
+than ONNX Runtime, and where the CPU computes in bfloat16 (AVX512-BF16, AMX)
+about twice as fast again (bench/README.md). It is optional: the package is
+large, and ONNX Runtime is what every command uses unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+Backend = Literal["onnxruntime", "openvino"]
+Precision = Literal["f32", "bf16"]
+BACKENDS: tuple[Backend, ...] = ("onnxruntime", "openvino")
+
+
+@dataclass(frozen=True, slots=True)
+class TensorInfo:
+    """One model input or output: its name, shape (None for a dynamic axis) and element type."""
+
+    name: str
+    shape: tuple[int | None, ...]
+    dtype: str  # numpy's name: "float32", "float16", ... ("other" for a type numpy lacks)
+
+
+class ModelRuntime(Protocol):
+    """A loaded model, ready to run on the CPU."""
+
+    backend: Backend
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    metadata: dict[str, str]
+
+    @property
+    def precision(self) -> str:
+        """What the engine computes in ("f32", "bf16", ...), as it reports it."""
+        ...
+
+    def run(self, blob: np.ndarray) -> np.ndarray:
+        """The first output for an NCHW blob, as a new array the caller may keep."""
+        ...
+
+
+def open_runtime(
+    backend: Backend, model_bytes: bytes, label: str, *, threads: int, precision: Precision = "f32"
+) -> ModelRuntime:
+    """Load ``model_bytes`` (an ONNX file; ``label`` names it in errors) into ``backend``.
+
+    Raises ``ModelError`` for a file the engine cannot use, and for an engine
+    that is not installed.
+    """
+    if backend == "onnxruntime":
+        if precision != "f32":
+            raise ValueError(f"precision {precision!r} needs the openvino backend; onnxruntime runs the model as is")
+        from sitewatch.detector.runtime_ort import OrtRuntime
+
+        return OrtRuntime(model_bytes, label, threads=threads)
+    if backend == "openvino":
+        from sitewatch.detector.runtime_openvino import OpenVinoRuntime
+
+        return OpenVinoRuntime(model_bytes, label, threads=threads, precision=precision)
+    raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """An engine's exception as one line for a user: its first line, shortened."""
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
