@@ -13,6 +13,7 @@ elsewhere. ``precision`` reports what it chose.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 
 import numpy as np
@@ -27,6 +28,8 @@ except ImportError:  # optional: checked when the backend is asked for
     ov = None
 
 _DTYPES = {"f32": "float32", "f16": "float16", "u8": "uint8"}
+
+log = logging.getLogger("sitewatch.detector")
 
 
 def _info(port) -> TensorInfo:
@@ -49,6 +52,13 @@ class OpenVinoRuntime:
             raise ModelError(f"{label}: not a usable ONNX model ({first_line(exc)})") from None
         if not model.outputs:  # an empty file parses as an empty ONNX message
             raise ModelError(f"{label}: not a usable ONNX model (the graph is empty)")
+        if any(op.get_type_name() == "FakeQuantize" for op in model.get_ops()):
+            # Measured with sitewatch quantize's INT8 copy: slower than on ONNX Runtime, and other boxes.
+            log.warning(
+                "%s: an INT8 (QDQ) model; OpenVINO runs it slower than ONNX Runtime does: "
+                "use the float model with the openvino backend",
+                label,
+            )
         self.inputs = tuple(_info(port) for port in model.inputs)
         self.outputs = tuple(_info(port) for port in model.outputs)
         framework = model.get_rt_info()["framework"] if model.has_rt_info("framework") else {}

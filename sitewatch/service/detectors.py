@@ -8,10 +8,13 @@ way; cameras with the same effective settings share it.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sitewatch.config import Settings
 from sitewatch.wiring import build_detector, detector_settings
+
+log = logging.getLogger("sitewatch.service")
 
 
 def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, object]:
@@ -22,6 +25,11 @@ def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, 
         effective = detector_settings(settings, camera)
         mode = (effective.tiles, effective.zoom)
         if mode not in by_mode:
-            by_mode[mode] = build_detector(settings, model, camera=camera)
+            detector = build_detector(settings, model, camera=camera)
+            # Which engine and precision run the model is worth a line: bf16 falls back to f32 silently.
+            log.info(
+                "detector: %s on %s (tiles %s, zoom %g)", detector.model_name, detector.engine, *mode
+            )
+            by_mode[mode] = detector
         by_camera[camera.id] = by_mode[mode]
     return by_camera

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import cv2
@@ -99,6 +100,18 @@ def test_a_missing_openvino_package_is_a_model_error_that_says_how_to_install_it
 def test_engine_choices_that_do_not_exist(backend, precision, message):
     with pytest.raises(ValueError, match=message):
         open_runtime(backend, DYNAMIC.read_bytes(), "tiny", threads=1, precision=precision)
+
+
+def test_openvino_warns_that_an_int8_copy_is_better_left_to_onnxruntime(caplog):
+    int8 = default_model_path().with_name(default_model_path().stem + "-int8.onnx")
+    with caplog.at_level(logging.WARNING, logger="sitewatch.detector"):
+        OnnxDetector(default_model_path(), backend="openvino")
+        assert not caplog.records
+        OnnxDetector(int8, backend="openvino")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{int8}: an INT8 (QDQ) model; OpenVINO runs it slower than ONNX Runtime does: "
+        "use the float model with the openvino backend"
+    ]
 
 
 def test_settings_carry_the_engine_to_the_detector():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from sitewatch.config import Settings
 from sitewatch.service.detectors import build_detectors
 
@@ -33,3 +37,21 @@ def test_cameras_with_the_same_tiles_and_zoom_share_a_detector():
     assert (detectors["far"].tiles, detectors["far"].zoom) == ("on", 2.0)
     assert (detectors["wide"].tiles, detectors["wide"].zoom) == ("on", 1.0)
     assert (detectors["near"].tiles, detectors["near"].zoom) == ("auto", 1.0)
+
+
+def test_each_detector_says_which_engine_runs_it(caplog):
+    pytest.importorskip("openvino", reason="the 'openvino' extra is not installed")
+    settings = Settings.model_validate(
+        {
+            "detector": {"backend": "openvino", "threads": 1},
+            "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
+            "cameras": [camera("near"), camera("far", tiles="on", zoom=2)],
+        }
+    )
+    with caplog.at_level(logging.INFO, logger="sitewatch.service"):
+        detectors = build_detectors(settings, TINY_MODEL)
+    assert {d.engine for d in detectors.values()} == {"openvino f32"}
+    assert [r.getMessage() for r in caplog.records] == [
+        "detector: tiny-yolo.onnx on openvino f32 (tiles auto, zoom 1)",
+        "detector: tiny-yolo.onnx on openvino f32 (tiles on, zoom 2)",
+    ]
