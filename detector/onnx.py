@@ -34,7 +34,12 @@ DEFAULT_STRIDE = 32
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """Model inputs for a batch of frames: the NCHW blob and how its rows map back."""
+    """Model inputs for a batch of frames and how their rows map back.
+
+    ``blob`` is what the engine's ``run`` takes: the NCHW RGB float blob in
+    [0, 1], or, for an engine that converts pictures itself (OpenVINO), the
+    letterboxed BGR uint8 pictures stacked (N, H, W, 3).
+    """
 
     blob: np.ndarray
     plan: BatchPlan
@@ -277,6 +282,8 @@ class OnnxDetector:
             ]
         tiled = [self.uses_tiles(image.shape[1], image.shape[0]) for image in images]
         pictures, plan = prepare_inputs(images, self._batch_input_hw(images, tiled), tiled, self.tile_overlap)
+        if self.runtime.takes_pictures:
+            return PreparedBatch(np.stack(pictures), plan)
         return PreparedBatch(to_blob(pictures, self._input_dtype), plan)
 
     def _batch_input_hw(self, images: Sequence[np.ndarray], tiled: Sequence[bool]) -> tuple[int, int]:
@@ -299,7 +306,7 @@ class OnnxDetector:
         return rect_h, rect_w
 
     def run(self, blob: np.ndarray) -> np.ndarray:
-        """The raw model output (N, 4 + classes, anchors) for an NCHW blob of N inputs."""
+        """The raw model output (N, 4 + classes, anchors) for N model inputs (a ``PreparedBatch.blob``)."""
         step = self._run_batch or MAX_RUN_BATCH
         if len(blob) <= step and (self._run_batch is None or len(blob) == step):
             raw = self._run_once(blob)

@@ -38,9 +38,13 @@ class ModelRuntime(Protocol):
     """A loaded model, ready to run on the CPU."""
 
     backend: Backend
-    inputs: tuple[TensorInfo, ...]
+    inputs: tuple[TensorInfo, ...]  # the ONNX graph's own, whatever ``run`` takes
     outputs: tuple[TensorInfo, ...]
     metadata: dict[str, str]
+    # True: ``run`` takes the letterboxed pictures as they are, BGR uint8
+    # stacked (N, H, W, 3), and turns them into the model's RGB [0, 1] NCHW
+    # input itself; False: it takes that float NCHW blob.
+    takes_pictures: bool
 
     @property
     def precision(self) -> str:
@@ -48,7 +52,7 @@ class ModelRuntime(Protocol):
         ...
 
     def run(self, blob: np.ndarray) -> np.ndarray:
-        """The first output for an NCHW blob, as a new array the caller may keep."""
+        """The first output for a batch of inputs (see ``takes_pictures``), as a new array the caller may keep."""
         ...
 
 

@@ -18,6 +18,7 @@ def _info(arg) -> TensorInfo:
 
 class OrtRuntime:
     backend: Backend = "onnxruntime"
+    takes_pictures = False
 
     def __init__(self, model_bytes: bytes, label: str, *, threads: int) -> None:
         options = ort.SessionOptions()

@@ -11,6 +11,7 @@ import pytest
 
 from sitewatch.config.detector import DetectorSettings
 from sitewatch.detector import ModelError, OnnxDetector, runtime_openvino
+from sitewatch.detector.batch import to_blob
 from sitewatch.detector.runtime import open_runtime
 from sitewatch.models import default_model_path
 from sitewatch.types import box_iou
@@ -108,10 +109,11 @@ def test_openvino_warns_that_an_int8_copy_is_better_left_to_onnxruntime(caplog):
         OnnxDetector(default_model_path(), backend="openvino")
         assert not caplog.records
         OnnxDetector(int8, backend="openvino")
-    assert [r.getMessage() for r in caplog.records] == [
+    expected = (
         f"{int8}: an INT8 (QDQ) model; OpenVINO runs it slower than ONNX Runtime does: "
         "use the float model with the openvino backend"
-    ]
+    )
+    assert [r.getMessage() for r in caplog.records] == [expected]
 
 
 def test_settings_carry_the_engine_to_the_detector():
@@ -122,13 +124,25 @@ def test_settings_carry_the_engine_to_the_detector():
 
 
 # -- same numbers ----------------------------------------------------------------
-@pytest.mark.parametrize("shape", [(1, 3, 128, 128), (5, 3, 128, 128), (2, 3, 64, 128)])
-def test_f32_raw_outputs_agree_for_any_batch_and_shape(shape):
-    blob = np.random.default_rng(1).random(shape, dtype=np.float32)
-    ort_raw = OnnxDetector(DYNAMIC, threads=1).run(blob)
-    ov_raw = OnnxDetector(DYNAMIC, threads=1, backend="openvino").run(blob)
+@pytest.mark.parametrize(("count", "height", "width"), [(1, 128, 128), (5, 128, 128), (2, 64, 128)])
+def test_f32_raw_outputs_agree_for_any_batch_and_shape(count, height, width):
+    """OpenVINO takes the pictures themselves and converts them in the engine, as ``to_blob`` does."""
+    pictures = [image(height, width, seed) for seed in range(count)]
+    ort_det, ov_det = OnnxDetector(DYNAMIC, threads=1), OnnxDetector(DYNAMIC, threads=1, backend="openvino")
+    assert (ort_det.runtime.takes_pictures, ov_det.runtime.takes_pictures) == (False, True)
+    ort_raw = ort_det.run(to_blob(pictures))
+    ov_raw = ov_det.run(np.stack(pictures))
     assert ov_raw.shape == ort_raw.shape and ov_raw.dtype == np.float32
     np.testing.assert_allclose(ov_raw, ort_raw, rtol=1e-4, atol=1e-3)
+
+
+def test_prepare_hands_each_engine_its_own_input():
+    pictures = [image(96, 128, seed) for seed in range(2)]
+    by_ort = OnnxDetector(DYNAMIC, threads=1, tiles="off").prepare(pictures)
+    by_ov = OnnxDetector(DYNAMIC, threads=1, tiles="off", backend="openvino").prepare(pictures)
+    assert by_ort.blob.shape == (2, 3, 96, 128) and by_ort.blob.dtype == np.float32
+    assert by_ov.blob.shape == (2, 96, 128, 3) and by_ov.blob.dtype == np.uint8
+    np.testing.assert_array_equal(to_blob(list(by_ov.blob)), by_ort.blob)
 
 
 def test_fixed_batch_model_on_openvino_pads_and_splits_like_onnxruntime():
