@@ -2,10 +2,12 @@
 
 ``OnnxDetector`` needs four things of an inference engine: the input's name,
 shape and element type, the outputs' shapes, the model's metadata (class
-names, input size, stride), and a call that turns an NCHW blob into the raw
-output. Everything around that call (letterbox, tiles, decode, NMS) is the
-same numpy code for either engine, so both give the same boxes from the same
-output.
+names, input size, stride), and a call that turns a batch of model inputs
+into the raw output. Everything around that call (letterbox, tiles, decode,
+NMS) is the same numpy code for either engine, so both give the same boxes
+from the same output. The one difference is where the letterboxed pictures
+become the model's float input: in numpy for ONNX Runtime, inside the
+engine for OpenVINO (``takes_pictures``).
 
 Why a second engine: on Intel CPUs OpenVINO runs the same ONNX file faster
 than ONNX Runtime, and where the CPU computes in bfloat16 (AVX512-BF16, AMX)
