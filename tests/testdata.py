@@ -13,6 +13,20 @@ DEMO_VIDEO = REPO / ".cache" / "demo" / "vtest.avi"
 TINY_MODEL = REPO / "tests" / "detector" / "data" / "tiny-yolo.onnx"
 
 
+def demo_frame(index: int) -> np.ndarray:
+    """Frame ``index`` of the demo clip, vtest.avi; skips the test where the clip is absent."""
+    import pytest
+
+    if not DEMO_VIDEO.exists():
+        pytest.skip(f"demo clip {DEMO_VIDEO} absent (make demo and make test fetch it)")
+    video = cv2.VideoCapture(str(DEMO_VIDEO))
+    video.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, frame = video.read()
+    video.release()
+    assert ok, f"{DEMO_VIDEO}: cannot read frame {index}"
+    return frame
+
+
 def write_video(path: Path, frames: int, size=(160, 120), fps: float = 10.0, fourcc: str = "MJPG") -> Path:
     """A small synthetic video: a bright square moving over a dark gradient, frame number burnt in."""
     w, h = size

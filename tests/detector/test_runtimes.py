@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,7 +14,7 @@ from sitewatch.detector.batch import to_blob
 from sitewatch.detector.runtime import open_runtime
 from sitewatch.models import default_model_path
 from sitewatch.types import box_iou
-from testdata import DEMO_VIDEO, TINY_MODEL
+from testdata import TINY_MODEL, demo_frame
 
 pytest.importorskip("openvino", reason="the openvino backend is tested where the 'openvino' extra is installed")
 
@@ -45,15 +44,8 @@ def write_empty(tmp_path):
     return path
 
 
-def vtest_frame(index: int = 240) -> np.ndarray:
-    if not DEMO_VIDEO.exists():
-        pytest.skip(f"demo clip {DEMO_VIDEO} absent (make demo and make test fetch it)")
-    video = cv2.VideoCapture(str(DEMO_VIDEO))
-    video.set(cv2.CAP_PROP_POS_FRAMES, index)
-    ok, frame = video.read()
-    video.release()
-    assert ok, f"{DEMO_VIDEO}: cannot read frame {index}"
-    return frame
+def vtest_frame() -> np.ndarray:
+    return demo_frame(240)  # a frame with people in view
 
 
 # -- loading ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import cv2
 import pytest
 import yaml
 
-from testdata import DEMO_VIDEO
+from testdata import DEMO_VIDEO, demo_frame
 
 STILL_FRAME_INDEX = 510  # several people in view; the interim model finds heads in it
 SECRET = "hunter2Secret"
@@ -57,13 +57,7 @@ def site_config(tmp_path: Path, cameras: list[dict], *, port: int | None = None,
 @pytest.fixture(scope="session")
 def still_clip(tmp_path_factory) -> Path:
     """4 s of one real frame of vtest.avi at 10 fps (skips when the demo clip is absent)."""
-    if not DEMO_VIDEO.exists():
-        pytest.skip(f"demo clip {DEMO_VIDEO} absent (make demo fetches it)")
-    cap = cv2.VideoCapture(str(DEMO_VIDEO))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, STILL_FRAME_INDEX)
-    ok, image = cap.read()
-    cap.release()
-    assert ok, "cannot read the demo clip"
+    image = demo_frame(STILL_FRAME_INDEX)
     path = tmp_path_factory.mktemp("clips") / "still.avi"
     size = (image.shape[1], image.shape[0])
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, size)
