@@ -212,6 +212,7 @@ class ClipsEvaluation:
     results: tuple[ClipResult, ...]
     model_name: str
     model_sha256: str
+    engine: str  # what ran the model, e.g. "openvino bf16": bfloat16 moves event figures slightly
 
     def counts(self, type_: EventType) -> MatchCounts:
         return sum((r.counts(type_) for r in self.results), MatchCounts())
@@ -231,6 +232,7 @@ class ClipsEvaluation:
     def _summary(self) -> dict:
         # Computed once: the mAP passes over every labelled frame are the slow part.
         return {
+            "model": {"name": self.model_name, "sha256": self.model_sha256, "engine": self.engine},
             **{t.value: self.type_metrics(t) for t in EVENT_TYPES},
             "map50": self.map50(),
             "clips": [clip_row(r) for r in self.results],
@@ -253,7 +255,7 @@ def evaluate_clips(
         results.append(run_clip(clip, settings, detector, work_dir / clip.name, stride))
     if on_progress is not None:
         on_progress(len(clips), len(clips), "")
-    return ClipsEvaluation(tuple(results), detector.model_name, detector.model_sha256)
+    return ClipsEvaluation(tuple(results), detector.model_name, detector.model_sha256, detector.engine)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:

@@ -53,7 +53,8 @@ def _markdown(evaluation: ClipsEvaluation, data: dict) -> str:
     lines = [
         "# Pipeline evaluation on labelled clips",
         "",
-        f"Model `{evaluation.model_name}` (sha256 `{evaluation.model_sha256}`), {len(results)} clips, "
+        f"Model `{evaluation.model_name}` (sha256 `{evaluation.model_sha256}`) on {evaluation.engine}, "
+        f"{len(results)} clips, "
         f"{scored} frames scored.",
         "",
         "An event matches a ground-truth episode of its type when their frames overlap and, for no_helmet, "

@@ -297,4 +297,4 @@ def _print_tables(evaluation: ClipsEvaluation) -> None:
             fmt(row["map50"]),
         )
     console.print(per_clip)
-    console.print(f"model sha256 {evaluation.model_sha256}")
+    console.print(f"model sha256 {evaluation.model_sha256}, on {evaluation.engine}")

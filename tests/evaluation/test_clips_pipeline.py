@@ -50,7 +50,7 @@ def evaluation(made_clips, tmp_path_factory) -> ClipsEvaluation:
     for folder in find_clips(made_clips):
         clip = read_clip(folder)
         results.append(run_clip(clip, SETTINGS, LabelDetector(clip), work / clip.name))
-    return ClipsEvaluation(tuple(results), "labels", "0" * 64)
+    return ClipsEvaluation(tuple(results), "labels", "0" * 64, "labels")
 
 
 def test_perfect_boxes_give_one_alert_per_episode(evaluation):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -60,7 +61,12 @@ def test_json_is_one_object_of_the_documented_shape(cli_clips):
     result = run("clips", cli_clips, "--model", TINY_MODEL, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert set(report) == {"no_helmet", "out_of_hours", "map50", "clips"}
+    assert set(report) == {"model", "no_helmet", "out_of_hours", "map50", "clips"}
+    assert report["model"] == {
+        "name": "tiny-yolo.onnx",
+        "sha256": hashlib.sha256(TINY_MODEL.read_bytes()).hexdigest(),
+        "engine": "onnxruntime f32",
+    }
     for type_name in ("no_helmet", "out_of_hours"):
         assert TYPE_KEYS <= set(report[type_name])
         assert set(report[type_name]["time_to_alert_s"]) == {"median", "p95"}
