@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -60,6 +60,22 @@ def unique_source_ids(paths: list[Path], camera: str | None) -> list[str]:
     return ids
 
 
+def with_engine(settings, backend: str | None, precision: str | None):
+    """``settings`` with the command line's engine choice over the config's, checked as the config is."""
+    from pydantic import ValidationError
+
+    from sitewatch.config.detector import DetectorSettings
+
+    chosen = {k: v for k, v in (("backend", backend), ("precision", precision)) if v is not None}
+    if not chosen:
+        return settings
+    try:
+        detector = DetectorSettings.model_validate({**settings.detector.model_dump(), **chosen})
+    except ValidationError as exc:
+        raise UserError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    return settings.model_copy(update={"detector": detector})
+
+
 @app.command()
 @report_user_errors
 def score(
@@ -87,6 +103,14 @@ def score(
             show_default=False,
         ),
     ] = None,
+    backend: Annotated[
+        Literal["onnxruntime", "openvino"] | None,
+        typer.Option(help="Engine that runs the model (openvino needs the 'openvino' extra). Default: from config."),
+    ] = None,
+    precision: Annotated[
+        Literal["f32", "bf16"] | None,
+        typer.Option(help="bf16 (openvino): compute in bfloat16 where the CPU does so natively. Default: from config."),
+    ] = None,
     annotate: Annotated[bool, typer.Option("--annotate", help="Also write annotated-<source>.mp4.")] = False,
     detections: Annotated[
         bool, typer.Option("--detections", help="Also write detections.jsonl (every box of every scored frame).")
@@ -110,7 +134,7 @@ def score(
     from sitewatch.scoring import ScoreOptions, VideoJob, score_videos, write_summary
     from sitewatch.streams.file import SourceError, probe
 
-    settings = settings_with_db(config, db)
+    settings = with_engine(settings_with_db(config, db), backend, precision)
     context = camera_context(settings, camera)
     detector = build_detector(settings, model, tiles.value if tiles else None, context.camera, zoom)
     try:

@@ -58,6 +58,27 @@ def test_zoom_scores_enlarged_frames_and_reports_boxes_in_the_video_s_pixels(sma
             assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 120
 
 
+@pytest.mark.parametrize(
+    ("config", "flags", "engine"),
+    [
+        (None, [], "onnxruntime f32"),
+        (None, ["--backend", "openvino"], "openvino f32"),
+        ("detector:\n  backend: openvino\n  precision: bf16\n", ["--precision", "f32"], "openvino f32"),
+        ("detector:\n  backend: openvino\n", ["--backend", "onnxruntime"], "onnxruntime f32"),
+    ],
+)
+def test_the_command_line_engine_beats_the_config_s(small_video, tmp_path, config, flags, engine):
+    if engine.startswith("openvino"):
+        pytest.importorskip("openvino", reason="the 'openvino' extra is not installed")
+    args = [small_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START, "--stride", "10", *flags]
+    if config is not None:
+        (tmp_path / "site.yaml").write_text(config)
+        args += ["--config", tmp_path / "site.yaml"]
+    result = score(*args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["model"]["engine"] == engine
+
+
 def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_path):
     result = score(truncated_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START)
     assert result.exit_code == 0, result.output
@@ -75,6 +96,7 @@ def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_pat
         ("missing_model", "nomodel.onnx"),
         ("bad_start", "--start 'yesterday' is not an ISO 8601"),
         ("bad_config", "bad.yaml"),
+        ("bf16_on_onnxruntime", "precision 'bf16' needs backend: openvino"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_a_video, tmp_path):
@@ -95,6 +117,8 @@ def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_
         bad = tmp_path / "bad.yaml"
         bad.write_text("rules:\n  no_helmet:\n    k: 9\n    m: 3\n")
         args += ["--config", bad]
+    elif case == "bf16_on_onnxruntime":
+        args += ["--precision", "bf16"]
     proc = subprocess.run([sys.executable, "-m", "sitewatch", "score", *map(str, args)], capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert expected in proc.stderr
