@@ -30,6 +30,7 @@ class _PreparedBatch(Protocol):
 
 class _Detector(Protocol):
     class_names: tuple[str, ...]
+    engine: str
 
     def prepare(self, images: Sequence[np.ndarray]) -> _PreparedBatch: ...
 
@@ -59,6 +60,7 @@ class MultiLabelDetector:
     def __init__(self, detector: _Detector) -> None:
         self.detector = detector
         self.class_names = detector.class_names
+        self.engine = detector.engine
 
     def detect(self, image_bgr: np.ndarray) -> Detections:
         prepared = self.detector.prepare([image_bgr])

@@ -195,11 +195,11 @@ def _evaluate_and_print(detector, dataset, model: Path, max_det: int, json_outpu
         raise UserError(str(exc)) from None
     extra = {} if far_field is None else {"far_field": far_field}
     if json_output:
-        print(json.dumps({"model": model.name, **extra, **metrics.as_dict()}))
+        print(json.dumps({"model": model.name, "engine": detector.engine, **extra, **metrics.as_dict()}))
     else:
         from rich.console import Console
 
         where = f"{dataset.data_yaml.parent.name}/{dataset.split}"
         if far_field is not None:
             where = f"{dataset.split}, photos shrunk {far_field}x{far_field} into 768x576 canvases"
-        Console().print(_table(model.name, where, metrics))
+        Console().print(_table(f"{model.name} ({detector.engine})", where, metrics))

@@ -46,7 +46,7 @@ def test_json_output_is_one_object_with_every_class(dataset):
     result = run(dataset, "--split", "test", "--model", TINY_MODEL, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["model"] == "tiny-yolo.onnx"
+    assert report["model"] == "tiny-yolo.onnx" and report["engine"] == "onnxruntime f32"
     assert report["images"] == 3
     for key in ("map50", "map50_95", "precision", "recall"):
         assert list(report[key]) == [*NAMES, "all"]
