@@ -11,6 +11,32 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "datasets" / "hardhat-workers"
 DEMO_VIDEO = REPO / ".cache" / "demo" / "vtest.avi"
 TINY_MODEL = REPO / "tests" / "detector" / "data" / "tiny-yolo.onnx"
+TINY_STATIC_MODEL = TINY_MODEL.with_name("tiny-yolo-static.onnx")  # fixed 1x3x96x128 input
+TINY_NAMES = ("head", "helmet", "person")
+# The random tiny models score every anchor about 0.004 or 0.0003; a threshold
+# between the two keeps a few hundred boxes a frame, enough to exercise NMS.
+TINY_LOW_CONFIDENCE = 0.001
+
+
+def noise_image(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A BGR picture of random pixels with one flat patch, for some structure."""
+    picture = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    picture[height // 4 : height // 2, width // 3 : width // 2] = (30, 200, 240)
+    return picture
+
+
+def write_text_model(tmp_path: Path) -> Path:
+    """``model.onnx`` holding a line of text: not a model."""
+    path = tmp_path / "model.onnx"
+    path.write_text("this is not a model\n")
+    return path
+
+
+def write_empty_model(tmp_path: Path) -> Path:
+    """``empty.onnx``, zero bytes."""
+    path = tmp_path / "empty.onnx"
+    path.write_bytes(b"")
+    return path
 
 
 def demo_frame(index: int) -> np.ndarray:

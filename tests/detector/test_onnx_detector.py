@@ -16,15 +16,14 @@ from sitewatch.detector.decode import decode
 from sitewatch.detector.nms import nms
 from sitewatch.detector.onnx import metadata_input_size
 from sitewatch.types import Detections
+from testdata import TINY_LOW_CONFIDENCE as LOW_CONFIDENCE
+from testdata import TINY_MODEL as DYNAMIC
+from testdata import TINY_NAMES as NAMES
+from testdata import TINY_STATIC_MODEL as STATIC
+from testdata import noise_image as image
+from testdata import write_empty_model, write_text_model
 
-DATA = Path(__file__).resolve().parent / "data"
-DYNAMIC = DATA / "tiny-yolo.onnx"
-STATIC = DATA / "tiny-yolo-static.onnx"
-NAMES = ("head", "helmet", "person")
-
-# The random model scores every anchor about 0.004 or 0.0003; a threshold
-# between the two keeps a few hundred boxes a frame, enough to exercise NMS.
-LOW_CONFIDENCE = 0.001
+DATA = DYNAMIC.parent
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +34,6 @@ def dynamic() -> OnnxDetector:
 @pytest.fixture(scope="module")
 def untiled() -> OnnxDetector:
     return OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=1, tiles="off")
-
-
-def image(height: int, width: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    picture = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-    picture[height // 4 : height // 2, width // 3 : width // 2] = (
-        30,
-        200,
-        240,
-    )  # a flat patch, for some structure
-    return picture
 
 
 def assert_valid(found: Detections, height: int, width: int) -> None:
@@ -126,18 +114,6 @@ def test_from_settings():
     )
 
 
-def write_text(tmp_path: Path) -> Path:
-    path = tmp_path / "model.onnx"
-    path.write_text("this is not a model\n")
-    return path
-
-
-def write_empty(tmp_path: Path) -> Path:
-    path = tmp_path / "empty.onnx"
-    path.write_bytes(b"")
-    return path
-
-
 def make_dir(tmp_path: Path) -> Path:
     path = tmp_path / "folder.onnx"
     path.mkdir()
@@ -149,8 +125,8 @@ def make_dir(tmp_path: Path) -> Path:
     [
         (lambda tmp: tmp / "missing.onnx", {}, "model file not found: .*missing.onnx"),
         (make_dir, {}, "not a file: .*folder.onnx"),
-        (write_text, {}, "model.onnx: not a usable ONNX model"),
-        (write_empty, {}, "empty.onnx: not a usable ONNX model"),
+        (write_text_model, {}, "model.onnx: not a usable ONNX model"),
+        (write_empty_model, {}, "empty.onnx: not a usable ONNX model"),
         (lambda tmp: DATA / "no-names.onnx", {}, "no-names.onnx: no class names"),
         (
             lambda tmp: DATA / "nms-layout.onnx",

@@ -14,34 +14,17 @@ from sitewatch.detector.batch import to_blob
 from sitewatch.detector.runtime import open_runtime
 from sitewatch.models import default_model_path
 from sitewatch.types import box_iou
-from testdata import TINY_MODEL, demo_frame
+from testdata import TINY_LOW_CONFIDENCE as LOW_CONFIDENCE
+from testdata import TINY_MODEL as DYNAMIC
+from testdata import TINY_NAMES as NAMES
+from testdata import TINY_STATIC_MODEL as STATIC
+from testdata import demo_frame, write_empty_model, write_text_model
+from testdata import noise_image as image
 
 pytest.importorskip("openvino", reason="the openvino backend is tested where the 'openvino' extra is installed")
 
 BACKENDS = ("onnxruntime", "openvino")
-DATA = TINY_MODEL.parent
-DYNAMIC = TINY_MODEL
-STATIC = DATA / "tiny-yolo-static.onnx"
-NAMES = ("head", "helmet", "person")
-LOW_CONFIDENCE = 0.001  # the random model scores about 0.004 or 0.0003: keeps a few hundred boxes
-
-
-def image(height: int, width: int, seed: int = 0) -> np.ndarray:
-    picture = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    picture[height // 4 : height // 2, width // 3 : width // 2] = (30, 200, 240)
-    return picture
-
-
-def write_text(tmp_path):
-    path = tmp_path / "model.onnx"
-    path.write_text("this is not a model\n")
-    return path
-
-
-def write_empty(tmp_path):
-    path = tmp_path / "empty.onnx"
-    path.write_bytes(b"")
-    return path
+DATA = DYNAMIC.parent
 
 
 def vtest_frame() -> np.ndarray:
@@ -67,8 +50,8 @@ def test_both_engines_read_the_same_model_description(backend, path, input_size,
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (write_text, "model.onnx: not a usable ONNX model"),
-        (write_empty, "empty.onnx: not a usable ONNX model"),
+        (write_text_model, "model.onnx: not a usable ONNX model"),
+        (write_empty_model, "empty.onnx: not a usable ONNX model"),
         (lambda tmp: DATA / "no-names.onnx", "no-names.onnx: no class names"),
         # OpenVINO's reader (fed from memory) drops this graph's unused input: it fails on the input first.
         (lambda tmp: DATA / "nms-layout.onnx", "nms-layout.onnx: unsupported model: "),
