@@ -10,7 +10,7 @@ grows until a step drops frames (or the loop is busy more than ``--max-busy``
 of the time, i.e. about to fall behind); the answer is the last N that did not.
 
 Run: ``.venv/bin/python bench/cameras.py [--video .cache/demo/vtest.avi] [--seconds 60] [--tiles off]
-[--backend openvino [--precision bf16]]``.
+[--backend openvino [--precision bf16]] [--streams 2]``.
 Prints one JSON object.
 """
 
@@ -96,8 +96,13 @@ def main() -> None:
     parser.add_argument("--steps", default="1,2,3,4,6,8,10,12,16", help="camera counts to try, in order")
     parser.add_argument("--backend", choices=("onnxruntime", "openvino"), default="onnxruntime")
     parser.add_argument("--precision", choices=("f32", "bf16"), default="f32", help="bf16: openvino only")
+    parser.add_argument(
+        "--streams", type=int, default=None, help="detector.streams (default: the live default, one)"
+    )
     args = parser.parse_args()
-    detector = DetectorSettings(tiles=args.tiles, backend=args.backend, precision=args.precision)
+    detector = DetectorSettings(
+        tiles=args.tiles, backend=args.backend, precision=args.precision, streams=args.streams
+    )
     if not args.video.exists():
         raise SystemExit(f"{args.video}: no such video (make demo fetches it)")
     logging.basicConfig(level=logging.WARNING)
@@ -120,6 +125,7 @@ def main() -> None:
                 "tiles": args.tiles,
                 "backend": args.backend,
                 "precision": args.precision,
+                "streams": detector.streams_for(recorded=False),
                 "video": str(args.video),
                 "cpu": cpu_model(),
                 "cores": os.cpu_count(),

@@ -1,14 +1,16 @@
 """What ``OnnxDetector.detect`` costs on top of the bare model.
 
     python bench/detector.py MODEL [--input-size N] [--tiles on|off] [--zoom Z] [--image PATH] [--frames N] [--threads N]
-                             [--backend onnxruntime|openvino] [--precision f32|bf16]
+                             [--backend onnxruntime|openvino] [--precision f32|bf16] [--streams N]
 
 Times, on one picture (a 768x576 synthetic frame unless ``--image``):
 
 - ``session_ms``: the bare engine (ONNX Runtime's ``session.run``, or
   OpenVINO's request, with ``--backend openvino``) on the already
   preprocessed blob (the same inputs ``detect`` feeds the model: the
-  whole-frame letterbox, plus the tiles when tiling);
+  whole-frame letterbox, plus the tiles when tiling); with ``--streams``
+  above 1, the blob split over the streams as ``detect`` splits it
+  (``OnnxDetector.run``);
 - ``detect_ms``: the full ``det.detect(image)`` (letterbox / tiles, blob,
   run, decode, NMS or tile merge, mapping back);
 - ``prepare_ms`` and ``postprocess_ms``: its two halves around the run;
@@ -85,6 +87,7 @@ def main() -> None:
     parser.add_argument("--confidence", type=float, default=0.25)
     parser.add_argument("--backend", choices=["onnxruntime", "openvino"], default="onnxruntime")
     parser.add_argument("--precision", choices=["f32", "bf16"], default="f32", help="bf16: openvino only")
+    parser.add_argument("--streams", type=int, default=1, help="model runs at once (detector.streams)")
     args = parser.parse_args()
 
     if args.image is not None:
@@ -102,13 +105,14 @@ def main() -> None:
         zoom=args.zoom,
         backend=args.backend,
         precision=args.precision,
+        streams=args.streams,
     )
     prepared = det.prepare([image])
     raw = det.run(prepared.blob)
 
     ms = median_ms(
         {
-            "session": lambda: det.runtime.run(prepared.blob),
+            "session": (lambda: det.run(prepared.blob)) if det.streams > 1 else lambda: det.runtime.run(prepared.blob),
             "detect": lambda: det.detect(image),
             "prepare": lambda: det.prepare([image]),
             "postprocess": lambda: det.postprocess(raw, prepared.plan),
@@ -123,6 +127,7 @@ def main() -> None:
                 "cpu": cpu_model(),
                 "cpu_count": os.cpu_count(),
                 "threads": args.threads,
+                "streams": det.streams,
                 "backend": det.backend,
                 "precision": det.runtime.precision,
                 "input_size": det.input_size,

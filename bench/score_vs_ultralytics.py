@@ -1,6 +1,6 @@
 """Throughput of ``sitewatch score`` against Ultralytics ``track`` and the bare model.
 
-    python bench/score_vs_ultralytics.py VIDEO [--model PATH] [--threads N]
+    python bench/score_vs_ultralytics.py VIDEO [--model PATH] [--threads N] [--streams N]
 
 All three runs use the same ONNX model, input size, video and frames (every
 frame, tiling off, since Ultralytics does not tile), in one process run on one
@@ -29,6 +29,13 @@ machine, so the numbers compare. Prints one JSON line:
   apart. While a bare block runs, the decode thread fills its 4-frame queue,
   so up to 4 frames' decoding of a block falls in the bare block (about 1 %
   of a 20-frame block at this size, in sitewatch's favour).
+- ``streams``: the model runs sitewatch keeps going at once (``--streams``,
+  default one per thread, as ``sitewatch score`` does). With more than one,
+  the bare model is also timed that way: ``raw_model_streams_fps`` (the
+  same session shape sitewatch uses, ``streams`` threads calling it at once)
+  and, interleaved, ``model_share_interleaved_streams`` (sitewatch over that
+  bare run). ``model_share*`` keep comparing with the one-run-at-a-time
+  session on every thread, the model's speed as it is usually timed.
 - ``sitewatch_events``: no_helmet events; ``ultralytics_tracks``: distinct
   track ids that were ever a ``head`` (the nearest Ultralytics notion of one
   alert per bare-headed worker).
@@ -46,14 +53,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 
-def sitewatch_run(video: Path, model: Path, out: Path) -> dict:
+def sitewatch_run(video: Path, model: Path, out: Path, threads: int, streams: int) -> dict:
+    config = out / "bench.yaml"
+    config.write_text(f"detector:\n  threads: {threads}\n  streams: {streams}\n")
     cmd = [sys.executable, "-m", "sitewatch", "score", str(video), "--out", str(out), "--model", str(model),
-           "--tiles", "off", "--quiet", "--start", "2026-05-04T10:00:00+00:00"]
+           "--config", str(config), "--tiles", "off", "--quiet", "--start", "2026-05-04T10:00:00+00:00"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return json.loads((out / "summary.json").read_text())
 
@@ -91,25 +101,42 @@ def input_shape(model: Path, video: Path) -> tuple[int, ...]:
     return OnnxDetector(model, tiles="off").prepare([frame]).blob.shape
 
 
-def raw_model_fps(model: Path, shape: tuple[int, ...], threads: int, runs: int = 200) -> float:
+def bare_session(model: Path, threads: int):
+    """A session set up as the detector sets up its own (``runtime_ort``), on ``threads`` threads a run."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def bare_runs(session, blob: np.ndarray, runs: int, streams: int = 1) -> float:
+    """Seconds for ``runs`` runs of ``session`` on ``blob``, ``streams`` of them at once."""
     name = session.get_inputs()[0].name
+    if streams == 1:
+        started = time.perf_counter()
+        for _ in range(runs):
+            session.run(None, {name: blob})
+        return time.perf_counter() - started
+    share = [runs // streams + (i < runs % streams) for i in range(streams)]
+    with ThreadPoolExecutor(streams) as pool:
+        started = time.perf_counter()
+        list(pool.map(lambda n: [session.run(None, {name: blob}) for _ in range(n)], share))
+        return time.perf_counter() - started
+
+
+def raw_model_fps(model: Path, shape: tuple[int, ...], threads: int, streams: int = 1, runs: int = 200) -> float:
+    session = bare_session(model, max(1, threads // streams))
     blob = np.random.default_rng(0).random(shape, dtype=np.float32)
-    for _ in range(10):
-        session.run(None, {name: blob})
-    started = time.perf_counter()
-    for _ in range(runs):
-        session.run(None, {name: blob})
-    return runs / (time.perf_counter() - started)
+    bare_runs(session, blob, 10, streams)
+    return runs / bare_runs(session, blob, runs, streams)
 
 
-def interleaved_share(video: Path, model: Path, shape: tuple[int, ...], threads: int, block: int) -> dict:
+def interleaved_share(
+    video: Path, model: Path, shape: tuple[int, ...], threads: int, streams: int, block: int
+) -> dict:
     """sitewatch's scoring loop and the bare model in alternating blocks of ``block`` frames (see above)."""
     from datetime import UTC, datetime
 
@@ -117,22 +144,21 @@ def interleaved_share(video: Path, model: Path, shape: tuple[int, ...], threads:
     from sitewatch.scoring import ScoreOptions, VideoJob, score_videos
     from sitewatch.wiring import build_detector, camera_context, make_pipeline_factory
 
-    settings = Settings()
-    settings = settings.model_copy(update={"detector": settings.detector.model_copy(update={"threads": threads})})
-    detector = build_detector(settings, model, "off")
-    session = detector.runtime.session  # the bare ONNX Runtime session under the detector
-    name = session.get_inputs()[0].name
+    settings = Settings(detector={"threads": threads, "streams": streams})
+    detector = build_detector(settings, model, "off", recorded=True)
+    own = detector.runtime.session  # the bare ONNX Runtime session under the detector
+    every_thread = own if streams == 1 else bare_session(model, threads)
     blob = np.random.default_rng(0).random(shape, dtype=np.float32)
-    for _ in range(10):
-        session.run(None, {name: blob})
+    bare_runs(every_thread, blob, 10)
+    bare_runs(own, blob, 10, streams)
     pairs: list[tuple[float, float]] = []
+    streamed: list[float] = []  # bare time of each block, `streams` runs at once
     clock = {"since": 0.0, "frames": 0}
 
     def bare_block() -> float:
-        started = time.perf_counter()
-        for _ in range(block):
-            session.run(None, {name: blob})
-        return time.perf_counter() - started
+        if streams > 1:
+            streamed.append(bare_runs(own, blob, block, streams))
+        return bare_runs(every_thread, blob, block)
 
     def progress(job, source):
         clock["since"] = time.perf_counter()
@@ -154,12 +180,21 @@ def interleaved_share(video: Path, model: Path, shape: tuple[int, ...], threads:
     if not pairs:
         raise SystemExit(f"{video}: shorter than one block of {block} frames; pass a smaller --block")
     shares = sorted(bare / scored for bare, scored in pairs)
+    streamed_shares = {}
+    if streamed:
+        streamed_shares = {
+            "model_share_interleaved_streams": round(
+                statistics.median(bare / scored for bare, (_, scored) in zip(streamed, pairs, strict=True)), 3
+            ),
+            "interleaved_bare_streams_ms": round(1e3 * statistics.median(streamed) / block, 2),
+        }
     return {
         "model_share_interleaved": round(statistics.median(shares), 3),
         "model_share_interleaved_iqr": [round(shares[len(shares) // 4], 3), round(shares[(3 * len(shares)) // 4], 3)],
         "interleaved_blocks": len(pairs),
         "interleaved_sitewatch_ms": round(1e3 * statistics.median(s for _, s in pairs) / block, 2),
         "interleaved_bare_ms": round(1e3 * statistics.median(b for b, _ in pairs) / block, 2),
+        **streamed_shares,
     }
 
 
@@ -168,6 +203,7 @@ def main() -> None:
     parser.add_argument("video", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the shipped model)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--streams", type=int, default=None, help="model runs at once (default: one per thread)")
     parser.add_argument("--rounds", type=int, default=3, help="sitewatch runs, each between two bare timings")
     parser.add_argument("--block", type=int, default=20, help="frames per block of the interleaved measurement")
     args = parser.parse_args()
@@ -176,6 +212,7 @@ def main() -> None:
     from sitewatch.models import default_model_path
 
     model = args.model or default_model_path()
+    streams = args.streams or args.threads
     imgsz = OnnxDetector(model).input_size
     # The bare session is timed on both sides of every sitewatch run (this VM's
     # speed drifts by a third within minutes: a single timing on one side
@@ -188,10 +225,11 @@ def main() -> None:
     summaries = []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            summaries.append(sitewatch_run(args.video, model, Path(tmp)))
+            summaries.append(sitewatch_run(args.video, model, Path(tmp), args.threads, streams))
         raws.append(raw_model_fps(model, shape, args.threads))
     shares = [s["fps"] / ((raws[i] + raws[i + 1]) / 2) for i, s in enumerate(summaries)]
-    interleaved = interleaved_share(args.video, model, shape, args.threads, args.block)
+    raw_streams = raw_model_fps(model, shape, args.threads, streams) if streams > 1 else None
+    interleaved = interleaved_share(args.video, model, shape, args.threads, streams, args.block)
     summary = summaries[-1]
     raw = statistics.median(raws)
     ultra_fps, ultra_tracks, ultra_frames = ultralytics_run(args.video, model, imgsz)
@@ -208,6 +246,8 @@ def main() -> None:
         "ratio": round(sw / ultra_fps, 3),
         "raw_model_fps": round(raw, 2),
         "raw_model_fps_rounds": [round(r, 2) for r in raws],
+        "streams": streams,
+        **({"raw_model_streams_fps": round(raw_streams, 2)} if raw_streams else {}),
         "sitewatch_fps_rounds": [round(s["fps"], 2) for s in summaries],
         "model_share": round(statistics.median(shares), 3),
         "model_share_rounds": [round(x, 3) for x in shares],

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import hashlib
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -103,6 +105,12 @@ class OnnxDetector:
     Boxes come back in the original frame's pixels, clipped to it, best
     score first. ``backend`` picks the engine that runs the model (see
     ``sitewatch.detector.runtime``); ``precision="bf16"`` is OpenVINO's.
+
+    ``streams`` above 1 shares the ``threads`` out among that many model runs
+    at once: a batch of several inputs (tiles, cameras) is split across them,
+    and several threads may call ``detect`` at once (``score_videos`` keeps
+    one frame in flight per stream). Each run takes longer, more of them end
+    each second, and the boxes are the same either way.
     """
 
     def __init__(
@@ -113,6 +121,7 @@ class OnnxDetector:
         confidence: float = 0.25,
         iou: float = 0.5,
         threads: int = 2,
+        streams: int = 1,
         tiles: TileMode = "auto",
         tile_overlap: float = 0.15,
         zoom: float = 1.0,
@@ -125,6 +134,8 @@ class OnnxDetector:
             raise ValueError(f"iou must lie in (0, 1], got {iou}")
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
+        if not 1 <= streams <= threads:
+            raise ValueError(f"streams must lie in [1, threads={threads}], got {streams}")
         if tiles not in ("auto", "on", "off"):
             raise ValueError(f"tiles must be 'auto', 'on' or 'off', got {tiles!r}")
         if not 0.0 <= tile_overlap < 0.5:
@@ -142,9 +153,14 @@ class OnnxDetector:
         self.model_sha256 = hashlib.sha256(model_bytes).hexdigest()
         self.model_name = self.model_path.name  # the file name, as reports show it
         self.runtime: ModelRuntime = open_runtime(
-            backend, model_bytes, str(self.model_path), threads=threads, precision=precision
+            backend, model_bytes, str(self.model_path), threads=threads, streams=streams, precision=precision
         )
         del model_bytes
+        self.streams = streams
+        # At most `streams` runs at once, whoever calls: more would only fight over the threads.
+        self._slots = threading.BoundedSemaphore(streams)
+        self._pool: ThreadPoolExecutor | None = None  # runs the parts of a split batch
+        self._pool_lock = threading.Lock()
 
         metadata = self.runtime.metadata
         task = metadata.get("task")
@@ -157,13 +173,15 @@ class OnnxDetector:
         self.input_size = max(self._input_hw)
 
     @classmethod
-    def from_settings(cls, settings: DetectorSettings, model_path: Path) -> OnnxDetector:
+    def from_settings(cls, settings: DetectorSettings, model_path: Path, *, recorded: bool = False) -> OnnxDetector:
+        """The detector ``settings`` describe; ``recorded``: for recorded video (see ``DetectorSettings.streams_for``)."""
         return cls(
             model_path,
             input_size=settings.input_size,
             confidence=settings.confidence,
             iou=settings.iou,
             threads=settings.threads,
+            streams=settings.streams_for(recorded=recorded),
             tiles=settings.tiles,
             tile_overlap=settings.tile_overlap,
             zoom=settings.zoom,
@@ -306,24 +324,48 @@ class OnnxDetector:
         return rect_h, rect_w
 
     def run(self, blob: np.ndarray) -> np.ndarray:
-        """The raw model output (N, 4 + classes, anchors) for N model inputs (a ``PreparedBatch.blob``)."""
-        step = self._run_batch or MAX_RUN_BATCH
-        if len(blob) <= step and (self._run_batch is None or len(blob) == step):
-            raw = self._run_once(blob)
+        """The raw model output (N, 4 + classes, anchors) for N model inputs (a ``PreparedBatch.blob``).
+
+        The inputs go in runs of at most ``MAX_RUN_BATCH`` (exactly the batch of
+        a model with a fixed one), and over the streams when there are several.
+        """
+        rows = len(blob)
+        fixed = self._run_batch
+        if fixed is None:
+            step = min(MAX_RUN_BATCH, math.ceil(rows / min(self.streams, rows))) if rows else 1
         else:
-            parts = []
-            for start in range(0, len(blob), step):
-                chunk = blob[start : start + step]
-                rows = len(chunk)
-                if self._run_batch is not None and rows < step:
-                    # A fixed batch axis takes exactly `step` inputs: pad with blanks, drop their rows.
-                    chunk = np.concatenate([chunk, np.zeros((step - rows, *chunk.shape[1:]), chunk.dtype)])
-                parts.append(self._run_once(chunk)[:rows])
-            raw = np.concatenate(parts)
-        return raw
+            step = fixed
+        if rows <= step and (fixed is None or rows == step):
+            return self._run_once(blob)
+        starts = range(0, rows, step)
+        return np.concatenate(self._map(lambda start: self._run_part(blob, start, step), starts))
+
+    def _run_part(self, blob: np.ndarray, start: int, step: int) -> np.ndarray:
+        chunk = blob[start : start + step]
+        rows = len(chunk)
+        if self._run_batch is not None and rows < step:
+            # A fixed batch axis takes exactly `step` inputs: pad with blanks, drop their rows.
+            chunk = np.concatenate([chunk, np.zeros((step - rows, *chunk.shape[1:]), chunk.dtype)])
+        return self._run_once(chunk)[:rows]
+
+    def _map(self, part: Callable[[int], np.ndarray], starts: Sequence[int]) -> list[np.ndarray]:
+        """``part`` of every start, in order: on the streams at once where there are several."""
+        if self.streams == 1 or len(starts) == 1:
+            return [part(start) for start in starts]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.streams, thread_name_prefix="detector-stream")
+        # The calling thread runs the first part itself: one thread hop fewer.
+        rest = [self._pool.submit(part, start) for start in starts[1:]]
+        try:
+            first = part(starts[0])
+        finally:
+            results = [future.result() for future in rest]
+        return [first, *results]
 
     def _run_once(self, blob: np.ndarray) -> np.ndarray:
-        raw = self.runtime.run(blob)
+        with self._slots:
+            raw = self.runtime.run(blob)
         try:
             check_layout(raw.shape, len(self.class_names))
         except ValueError as exc:
@@ -354,5 +396,5 @@ class OnnxDetector:
         return (
             f"OnnxDetector({self.model_name!r}, input_size={self.input_size}, classes={self.class_names}, "
             f"confidence={self.confidence}, iou={self.iou}, tiles={self.tiles!r}, zoom={self.zoom}, "
-            f"backend={self.backend!r}, precision={self.runtime.precision!r})"
+            f"backend={self.backend!r}, precision={self.runtime.precision!r}, streams={self.streams})"
         )

@@ -54,28 +54,45 @@ class ModelRuntime(Protocol):
         ...
 
     def run(self, blob: np.ndarray) -> np.ndarray:
-        """The first output for a batch of inputs (see ``takes_pictures``), as a new array the caller may keep."""
+        """The first output for a batch of inputs (see ``takes_pictures``), as a new array the caller may keep.
+
+        Safe to call from up to ``streams`` threads at once (see ``open_runtime``).
+        """
         ...
 
 
 def open_runtime(
-    backend: Backend, model_bytes: bytes, label: str, *, threads: int, precision: Precision = "f32"
+    backend: Backend,
+    model_bytes: bytes,
+    label: str,
+    *,
+    threads: int,
+    streams: int = 1,
+    precision: Precision = "f32",
 ) -> ModelRuntime:
     """Load ``model_bytes`` (an ONNX file; ``label`` names it in errors) into ``backend``.
+
+    ``threads`` is every thread the model may use; ``streams`` how many runs
+    go at once, each on ``threads // streams`` of them. One stream gives the
+    shortest run; one stream per thread the most inputs a second, since one
+    run on one thread wastes nothing on keeping threads in step (measured in
+    bench/README.md, "Streams").
 
     Raises ``ModelError`` for a file the engine cannot use, and for an engine
     that is not installed.
     """
+    if not 1 <= streams <= threads:
+        raise ValueError(f"streams must lie in [1, threads={threads}], got {streams}")
     if backend == "onnxruntime":
         if precision != "f32":
             raise ValueError(f"precision {precision!r} needs the openvino backend; onnxruntime runs the model as is")
         from sitewatch.detector.runtime_ort import OrtRuntime
 
-        return OrtRuntime(model_bytes, label, threads=threads)
+        return OrtRuntime(model_bytes, label, threads=threads, streams=streams)
     if backend == "openvino":
         from sitewatch.detector.runtime_openvino import OpenVinoRuntime
 
-        return OpenVinoRuntime(model_bytes, label, threads=threads, precision=precision)
+        return OpenVinoRuntime(model_bytes, label, threads=threads, streams=streams, precision=precision)
     raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
 
 

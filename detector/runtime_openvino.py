@@ -3,7 +3,8 @@
 The ONNX file is read by OpenVINO's ONNX front end alone (``read_model``
 would try every framework's reader on a bad file and print their errors),
 compiled once with its dynamic axes kept (a new input shape costs one slower
-first run, not a recompile), for latency on ``threads`` threads. A float32
+first run, not a recompile), for latency on ``threads`` threads, or with
+``streams`` above 1 as that many OpenVINO streams, one infer request each. A float32
 model is compiled with its input conversion in front (OpenVINO's
 ``PrePostProcessor``): it takes the letterboxed BGR uint8 pictures as they
 are, and the channel swap, the division by 255 and the NHWC -> NCHW
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
+import queue
 
 import numpy as np
 
@@ -47,7 +48,9 @@ def _info(port) -> TensorInfo:
 class OpenVinoRuntime:
     backend: Backend = "openvino"
 
-    def __init__(self, model_bytes: bytes, label: str, *, threads: int, precision: Precision) -> None:
+    def __init__(
+        self, model_bytes: bytes, label: str, *, threads: int, streams: int = 1, precision: Precision = "f32"
+    ) -> None:
         if ov is None:
             raise ModelError(
                 f"{label}: the openvino backend needs the OpenVINO package: pip install 'sitewatch[openvino]'"
@@ -81,7 +84,8 @@ class OpenVinoRuntime:
         native_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         config = {
             "INFERENCE_NUM_THREADS": threads,
-            "PERFORMANCE_HINT": "LATENCY",
+            # NUM_STREAMS shares the threads out among that many runs at once.
+            **({"PERFORMANCE_HINT": "LATENCY"} if streams == 1 else {"NUM_STREAMS": streams}),
             "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" and native_bf16 else "f32",
         }
         try:
@@ -90,18 +94,23 @@ class OpenVinoRuntime:
             self._compiled = core.compile_model(model, "CPU", config)
         except Exception as exc:
             raise ModelError(f"{label}: OpenVINO cannot compile the model ({first_line(exc)})") from None
-        self._request = self._compiled.create_infer_request()
-        # One request is not safe to share between threads; cameras share one detector.
-        self._lock = threading.Lock()
+        # A request is not safe to share between threads (cameras share one
+        # detector): each run borrows one of the `streams` requests.
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(streams):
+            self._requests.put(self._compiled.create_infer_request())
 
     @property
     def precision(self) -> str:
         return self._compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
 
     def run(self, blob: np.ndarray) -> np.ndarray:
-        with self._lock:
+        request = self._requests.get()
+        try:
             # share_outputs=False (the default) copies the result out of the request's buffer.
-            return self._request.infer({0: blob})[0]
+            return request.infer({0: blob})[0]
+        finally:
+            self._requests.put(request)
 
 
 def _with_input_conversion(model):

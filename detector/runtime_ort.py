@@ -20,9 +20,11 @@ class OrtRuntime:
     backend: Backend = "onnxruntime"
     takes_pictures = False
 
-    def __init__(self, model_bytes: bytes, label: str, *, threads: int) -> None:
+    def __init__(self, model_bytes: bytes, label: str, *, threads: int, streams: int = 1) -> None:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        # A session may be run from several threads at once; each run uses the
+        # calling thread plus intra_op_num_threads - 1 of the session's pool.
+        options.intra_op_num_threads = max(1, threads // streams)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -2,15 +2,19 @@
 
 Every video is one source with its own tracker and rules; the detector is
 shared. The loop is deliberately thin - decode (own thread), detect, process,
-write - so that the model, not this code, sets the pace.
+write - so that the model, not this code, sets the pace. With several model
+streams (``detector.streams``; one per thread by default for recorded video)
+that many frames are detected at once while this thread tracks and writes
+the frames before them, in order.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,15 +25,46 @@ from sitewatch.events import EventChange
 from sitewatch.outputs import EventCollector, detections_line, open_detections, write_events
 from sitewatch.pipeline import CameraPipeline
 from sitewatch.streams.file import VideoFileSource
-from sitewatch.types import Detections
+from sitewatch.types import Detections, Frame
 
 
 class Detector(Protocol):
     model_name: str
     model_sha256: str
     engine: str  # what ran the model, e.g. "onnxruntime f32"
+    streams: int  # how many ``detect`` calls may run at once to good effect
 
     def detect(self, image) -> Detections: ...
+
+
+def detect_ahead(
+    frames: Iterable[Frame], detect: Callable[[object], Detections], depth: int
+) -> Iterator[tuple[Frame, Detections]]:
+    """Every frame with its detections, in the frames' order, ``depth`` frames in the detector at once.
+
+    ``depth`` 1 detects in the calling thread. Above it, ``depth`` threads
+    detect while the caller works on the frames before theirs; the result of
+    a frame does not depend on what ran beside it.
+    """
+    if depth <= 1:
+        for frame in frames:
+            yield frame, detect(frame.image)
+        return
+    pending: deque[tuple[Frame, Future]] = deque()
+    with ThreadPoolExecutor(depth, thread_name_prefix="detect-ahead") as pool:
+        try:
+            for frame in frames:
+                pending.append((frame, pool.submit(detect, frame.image)))
+                # One more than the pool runs: the oldest is handed out while `depth` keep the model busy.
+                if len(pending) > depth:
+                    oldest, found = pending.popleft()
+                    yield oldest, found.result()
+            while pending:
+                oldest, found = pending.popleft()
+                yield oldest, found.result()
+        finally:
+            for _, found in pending:  # the caller stopped early or a detection failed
+                found.cancel()
 
 
 @dataclass(frozen=True)
@@ -74,7 +109,12 @@ class ScoreResult:
             "wall_s": round(self.wall_s, 3),
             "fps": round(scored / self.wall_s, 2) if self.wall_s > 0 else 0.0,
             "events": dict(Counter(e["type"] for e in self.events)),
-            "model": {"name": detector.model_name, "sha256": detector.model_sha256, "engine": detector.engine},
+            "model": {
+                "name": detector.model_name,
+                "sha256": detector.model_sha256,
+                "engine": detector.engine,
+                "streams": detector.streams,
+            },
             "videos": [vars(v) for v in self.videos],
         }
 
@@ -119,8 +159,8 @@ def score_videos(
                 else None
             )
             try:
-                for frame in source:
-                    processed = pipeline.process(frame, detector.detect(frame.image))
+                for frame, found in detect_ahead(source, detector.detect, detector.streams):
+                    processed = pipeline.process(frame, found)
                     emit(processed.changes)
                     stats.frames_scored += 1
                     if detections_file is not None:

@@ -85,14 +85,19 @@ def build_detector(
     tiles: str | None = None,
     camera=None,
     zoom: float | None = None,
+    *,
+    recorded: bool = False,
 ):
-    """The shared detector, set up by ``detector_settings``."""
+    """The shared detector, set up by ``detector_settings``; ``recorded``: for recorded video, whose
+    default is one stream per thread (``DetectorSettings.streams_for``)."""
     from sitewatch.detector import ModelError, OnnxDetector
     from sitewatch.models import default_model_path
 
     path = model or settings.detector.model or default_model_path()
     try:
-        return OnnxDetector.from_settings(detector_settings(settings, camera, tiles, zoom), Path(path))
+        return OnnxDetector.from_settings(
+            detector_settings(settings, camera, tiles, zoom), Path(path), recorded=recorded
+        )
     except ModelError as exc:
         raise UserError(str(exc)) from None
 

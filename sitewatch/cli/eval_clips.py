@@ -70,7 +70,7 @@ def eval_clips(
             check_video(clip)  # fail before a long run, not in the middle of it
     except ClipFormatError as exc:
         raise UserError(str(exc)) from None
-    detector = build_detector(settings, model)
+    detector = build_detector(settings, model, recorded=True)
     try:
         with _work_dir(keep) as work, _progress(sys.stderr.isatty()) as on_progress:
             evaluation = evaluate_clips(clips, settings, detector, work, stride, on_progress)

@@ -60,13 +60,15 @@ def unique_source_ids(paths: list[Path], camera: str | None) -> list[str]:
     return ids
 
 
-def with_engine(settings, backend: str | None, precision: str | None):
+def with_engine(settings, backend: str | None, precision: str | None, streams: int | None = None):
     """``settings`` with the command line's engine choice over the config's, checked as the config is."""
     from pydantic import ValidationError
 
     from sitewatch.config.detector import DetectorSettings
 
-    chosen = {k: v for k, v in (("backend", backend), ("precision", precision)) if v is not None}
+    chosen = {
+        k: v for k, v in (("backend", backend), ("precision", precision), ("streams", streams)) if v is not None
+    }
     if not chosen:
         return settings
     try:
@@ -111,6 +113,16 @@ def score(
         Literal["f32", "bf16"] | None,
         typer.Option(help="bf16 (openvino): compute in bfloat16 where the CPU does so natively. Default: from config."),
     ] = None,
+    streams: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Frames the model scores at once, sharing its threads out (at most detector.threads). "
+            "Default: from config, else one per thread (the most frames a second).",
+            show_default=False,
+        ),
+    ] = None,
     annotate: Annotated[bool, typer.Option("--annotate", help="Also write annotated-<source>.mp4.")] = False,
     detections: Annotated[
         bool, typer.Option("--detections", help="Also write detections.jsonl (every box of every scored frame).")
@@ -134,9 +146,9 @@ def score(
     from sitewatch.scoring import ScoreOptions, VideoJob, score_videos, write_summary
     from sitewatch.streams.file import SourceError, probe
 
-    settings = with_engine(settings_with_db(config, db), backend, precision)
+    settings = with_engine(settings_with_db(config, db), backend, precision, streams)
     context = camera_context(settings, camera)
-    detector = build_detector(settings, model, tiles.value if tiles else None, context.camera, zoom)
+    detector = build_detector(settings, model, tiles.value if tiles else None, context.camera, zoom, recorded=True)
     try:
         infos = [probe(p) for p in videos]
     except SourceError as exc:

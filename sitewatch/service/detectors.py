@@ -28,7 +28,12 @@ def build_detectors(settings: Settings, model: Path | None = None) -> dict[str, 
             detector = build_detector(settings, model, camera=camera)
             # Which engine and precision run the model is worth a line: bf16 falls back to f32 silently.
             log.info(
-                "detector: %s on %s (tiles %s, zoom %g)", detector.model_name, detector.engine, *mode
+                "detector: %s on %s (tiles %s, zoom %g, %d of %d threads a run)",
+                detector.model_name,
+                detector.engine,
+                *mode,
+                effective.threads // detector.streams,
+                effective.threads,
             )
             by_mode[mode] = detector
         by_camera[camera.id] = by_mode[mode]

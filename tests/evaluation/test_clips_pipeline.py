@@ -30,6 +30,7 @@ class LabelDetector:
     model_name = "labels"
     model_sha256 = "0" * 64
     engine = "labels"
+    streams = 1  # it counts calls: frames must come one at a time, in order
 
     def __init__(self, clip: LabelledClip):
         self.clip = clip

@@ -31,6 +31,7 @@ def test_writes_events_summary_detections_csv_and_video(small_video, tmp_path):
     assert summary["frames_read"] == 30 and summary["frames_scored"] == 15 and summary["failed_frames"] == 0
     assert summary["model"]["name"] == "tiny-yolo.onnx" and len(summary["model"]["sha256"]) == 64
     assert summary["model"]["engine"] == "onnxruntime f32"
+    assert summary["model"]["streams"] == 2  # recorded video: one stream per thread (2 by default)
     assert summary["wall_s"] > 0 and summary["fps"] > 0
     assert isinstance(summary["events"], dict)
     lines = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]
@@ -79,6 +80,27 @@ def test_the_command_line_engine_beats_the_config_s(small_video, tmp_path, confi
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["model"]["engine"] == engine
 
 
+def test_frames_in_flight_on_two_streams_give_the_same_tracks_and_events_as_one(small_video, tmp_path):
+    config = tmp_path / "low.yaml"
+    # The tiny model scores about 0.004: thresholds under it give boxes and tracks every frame.
+    config.write_text(
+        "detector:\n  confidence: 0.001\n"
+        "tracker:\n  high_threshold: 0.002\n  low_threshold: 0.001\n  new_track_threshold: 0.002\n"
+        "motion:\n  enabled: false\nfixtures:\n  enabled: false\n"
+    )
+    outputs = {}
+    for streams in ("1", "2"):
+        out = tmp_path / f"streams-{streams}"
+        result = score(small_video, "--out", out, "--model", TINY_MODEL, "--config", config, "--start", START,
+                       "--detections", "--streams", streams)
+        assert result.exit_code == 0, result.output
+        outputs[streams] = [(out / name).read_text() for name in ("detections.jsonl", "events.jsonl")]
+    detections = [json.loads(line) for line in outputs["1"][0].splitlines()]
+    assert [line["frame"] for line in detections] == list(range(30))
+    assert any(box[6] is not None for line in detections for box in line["boxes"])  # tracks were made
+    assert outputs["2"] == outputs["1"]
+
+
 def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_path):
     result = score(truncated_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START)
     assert result.exit_code == 0, result.output
@@ -97,6 +119,7 @@ def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_pat
         ("bad_start", "--start 'yesterday' is not an ISO 8601"),
         ("bad_config", "bad.yaml"),
         ("bf16_on_onnxruntime", "precision 'bf16' needs backend: openvino"),
+        ("streams_over_threads", "streams (3) cannot exceed threads (2)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_a_video, tmp_path):
@@ -119,6 +142,8 @@ def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_
         args += ["--config", bad]
     elif case == "bf16_on_onnxruntime":
         args += ["--precision", "bf16"]
+    elif case == "streams_over_threads":
+        args += ["--streams", "3"]
     proc = subprocess.run([sys.executable, "-m", "sitewatch", "score", *map(str, args)], capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert expected in proc.stderr

@@ -115,6 +115,10 @@ def test_typo_bad_timezone_and_inverted_permit_one_line_each(tmp_path: Path) -> 
             "1: detector: precision 'bf16' needs backend: openvino (onnxruntime runs in f32)",
         ),
         (
+            "detector:\n  threads: 2\n  streams: 4\n",
+            "1: detector: streams (4) cannot exceed threads (2): each stream needs one",
+        ),
+        (
             "detector:\n  backend: tensorrt\n",
             "2: detector.backend: Input should be 'onnxruntime' or 'openvino'",
         ),

@@ -37,13 +37,14 @@ def test_cameras_with_the_same_tiles_and_zoom_share_a_detector():
     assert (detectors["far"].tiles, detectors["far"].zoom) == ("on", 2.0)
     assert (detectors["wide"].tiles, detectors["wide"].zoom) == ("on", 1.0)
     assert (detectors["near"].tiles, detectors["near"].zoom) == ("auto", 1.0)
+    assert {d.streams for d in detectors.values()} == {1}  # live: one run at a time, on every thread
 
 
 def test_each_detector_says_which_engine_runs_it(caplog):
     pytest.importorskip("openvino", reason="the 'openvino' extra is not installed")
     settings = Settings.model_validate(
         {
-            "detector": {"backend": "openvino", "threads": 1},
+            "detector": {"backend": "openvino", "threads": 2},
             "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
             "cameras": [camera("near"), camera("far", tiles="on", zoom=2)],
         }
@@ -52,6 +53,22 @@ def test_each_detector_says_which_engine_runs_it(caplog):
         detectors = build_detectors(settings, TINY_MODEL)
     assert {d.engine for d in detectors.values()} == {"openvino f32"}
     assert [r.getMessage() for r in caplog.records] == [
-        "detector: tiny-yolo.onnx on openvino f32 (tiles auto, zoom 1)",
-        "detector: tiny-yolo.onnx on openvino f32 (tiles on, zoom 2)",
+        "detector: tiny-yolo.onnx on openvino f32 (tiles auto, zoom 1, 2 of 2 threads a run)",
+        "detector: tiny-yolo.onnx on openvino f32 (tiles on, zoom 2, 2 of 2 threads a run)",
+    ]
+
+
+def test_streams_set_in_the_config_reach_the_live_detectors(caplog):
+    settings = Settings.model_validate(
+        {
+            "detector": {"threads": 2, "streams": 2},
+            "sites": [{"id": "s", "name": "S", "timezone": "UTC"}],
+            "cameras": [camera("near")],
+        }
+    )
+    with caplog.at_level(logging.INFO, logger="sitewatch.service"):
+        detectors = build_detectors(settings, TINY_MODEL)
+    assert detectors["near"].streams == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "detector: tiny-yolo.onnx on onnxruntime f32 (tiles auto, zoom 1, 1 of 2 threads a run)",
     ]
