@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -23,6 +24,26 @@ def noise_image(height: int, width: int, seed: int = 0) -> np.ndarray:
     picture = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
     picture[height // 4 : height // 2, width // 3 : width // 2] = (30, 200, 240)
     return picture
+
+
+class ConcurrentCalls:
+    """Calls ``call`` and counts: ``most`` is the most threads that were inside it at once."""
+
+    def __init__(self, call):
+        self.call = call
+        self.most = 0
+        self._inside = 0
+        self._guard = threading.Lock()
+
+    def __call__(self, *args):
+        with self._guard:
+            self._inside += 1
+            self.most = max(self.most, self._inside)
+        try:
+            return self.call(*args)
+        finally:
+            with self._guard:
+                self._inside -= 1
 
 
 def write_text_model(tmp_path: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -15,6 +14,7 @@ from sitewatch.models import default_model_path
 from testdata import TINY_LOW_CONFIDENCE as LOW_CONFIDENCE
 from testdata import TINY_MODEL as DYNAMIC
 from testdata import TINY_STATIC_MODEL as STATIC
+from testdata import ConcurrentCalls
 from testdata import demo_frame
 from testdata import noise_image as image
 
@@ -72,26 +72,11 @@ def test_callers_in_many_threads_get_their_own_boxes_and_at_most_streams_runs_go
     det = OnnxDetector(DYNAMIC, confidence=LOW_CONFIDENCE, threads=2, streams=2, backend=backend)
     pictures = [image(120, 160, seed) for seed in range(6)]
     expected = [det.detect(p) for p in pictures]
-    running, most = 0, 0
-    guard = threading.Lock()
-    run = det.runtime.run
-
-    def counted(blob):  # the real engine's run, counting how many are inside it at once
-        nonlocal running, most
-        with guard:
-            running += 1
-            most = max(most, running)
-        try:
-            return run(blob)
-        finally:
-            with guard:
-                running -= 1
-
-    det.runtime.run = counted
+    det.runtime.run = counted = ConcurrentCalls(det.runtime.run)  # the real engine's run, counted
     with ThreadPoolExecutor(6) as pool:
         found = list(pool.map(det.detect, pictures * 4))
     same_boxes(found, expected * 4, backend)
-    assert most == 2
+    assert counted.most == 2
 
 
 def test_onnx_runtime_gives_each_stream_its_share_of_the_threads():

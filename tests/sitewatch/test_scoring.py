@@ -11,6 +11,7 @@ import pytest
 
 from sitewatch.scoring import detect_ahead
 from sitewatch.types import Detections, Frame
+from testdata import ConcurrentCalls
 
 NAMES = ("head", "helmet", "person")
 START = datetime(2026, 5, 4, 10, tzinfo=UTC)
@@ -38,22 +39,9 @@ def test_frames_come_back_in_order_with_their_own_detections(depth, count):
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_at_most_depth_frames_are_in_the_detector_at_once(depth):
-    running, most = 0, 0
-    guard = threading.Lock()
-
-    def counting_detect(image):
-        nonlocal running, most
-        with guard:
-            running += 1
-            most = max(most, running)
-        try:
-            return slow_detect(image)
-        finally:
-            with guard:
-                running -= 1
-
-    assert len(list(detect_ahead(frames(12), counting_detect, depth))) == 12
-    assert most == depth
+    counted = ConcurrentCalls(slow_detect)
+    assert len(list(detect_ahead(frames(12), counted, depth))) == 12
+    assert counted.most == depth
 
 
 def test_a_failed_detection_reaches_the_caller_and_stops_the_rest():
