@@ -17,6 +17,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from sitewatch.ahead import run_ahead
 from sitewatch.evaluation.coco import DetectionMetrics, evaluate_detections
 from sitewatch.evaluation.defaults import DEFAULT_MAX_DET
 from sitewatch.evaluation.yolo_dataset import DatasetError, GroundTruth, YoloSplit, load_ground_truth
@@ -67,17 +68,24 @@ def collect(
     split: YoloSplit,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[list[GroundTruth], list[Detections]]:
-    """Run ``detector`` on every image of ``split``; return ground truth and predictions, image by image."""
+    """Run ``detector`` on every image of ``split``; return ground truth and predictions, image by image.
+
+    A detector with several streams is given that many photos at once.
+    """
     ground_truth: list[GroundTruth] = []
     predictions: list[Detections] = []
     total = len(split.images)
-    for done, path in enumerate(split.images, start=1):
+
+    def read_and_detect(path: Path) -> tuple[GroundTruth, Detections]:
         image = read_image(path)
         height, width = image.shape[:2]
-        ground_truth.append(load_ground_truth(path, width, height, len(split.class_names)))
-        detections = detector.detect(image)
+        return load_ground_truth(path, width, height, len(split.class_names)), detector.detect(image)
+
+    streams = getattr(detector, "streams", 1)
+    for done, (_, (truth, detections)) in enumerate(run_ahead(read_and_detect, split.images, streams), start=1):
         if done == 1:
             check_shared_classes(detections.class_names, split.class_names)
+        ground_truth.append(truth)
         predictions.append(to_dataset_classes(detections, split.class_names))
         if on_progress is not None:
             on_progress(done, total)

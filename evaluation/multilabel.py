@@ -61,6 +61,7 @@ class MultiLabelDetector:
         self.detector = detector
         self.class_names = detector.class_names
         self.engine = detector.engine
+        self.streams = getattr(detector, "streams", 1)
 
     def detect(self, image_bgr: np.ndarray) -> Detections:
         prepared = self.detector.prepare([image_bgr])

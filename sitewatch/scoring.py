@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from sitewatch.ahead import run_ahead
 from sitewatch.annotate import AnnotatedVideo, annotate
 from sitewatch.events import EventChange
 from sitewatch.outputs import EventCollector, detections_line, open_detections, write_events
 from sitewatch.pipeline import CameraPipeline
 from sitewatch.streams.file import VideoFileSource
-from sitewatch.types import Detections, Frame
+from sitewatch.types import Detections
 
 
 class Detector(Protocol):
@@ -35,36 +35,6 @@ class Detector(Protocol):
     streams: int  # how many ``detect`` calls may run at once to good effect
 
     def detect(self, image) -> Detections: ...
-
-
-def detect_ahead(
-    frames: Iterable[Frame], detect: Callable[[object], Detections], depth: int
-) -> Iterator[tuple[Frame, Detections]]:
-    """Every frame with its detections, in the frames' order, ``depth`` frames in the detector at once.
-
-    ``depth`` 1 detects in the calling thread. Above it, ``depth`` threads
-    detect while the caller works on the frames before theirs; the result of
-    a frame does not depend on what ran beside it.
-    """
-    if depth <= 1:
-        for frame in frames:
-            yield frame, detect(frame.image)
-        return
-    pending: deque[tuple[Frame, Future]] = deque()
-    with ThreadPoolExecutor(depth, thread_name_prefix="detect-ahead") as pool:
-        try:
-            for frame in frames:
-                pending.append((frame, pool.submit(detect, frame.image)))
-                # One more than the pool runs: the oldest is handed out while `depth` keep the model busy.
-                if len(pending) > depth:
-                    oldest, found = pending.popleft()
-                    yield oldest, found.result()
-            while pending:
-                oldest, found = pending.popleft()
-                yield oldest, found.result()
-        finally:
-            for _, found in pending:  # the caller stopped early or a detection failed
-                found.cancel()
 
 
 @dataclass(frozen=True)
@@ -159,7 +129,9 @@ def score_videos(
                 else None
             )
             try:
-                for frame, found in detect_ahead(source, detector.detect, detector.streams):
+                # With several streams, that many frames are in the detector while this thread
+                # tracks and writes the ones before them.
+                for frame, found in run_ahead(lambda f: detector.detect(f.image), source, detector.streams):
                     processed = pipeline.process(frame, found)
                     emit(processed.changes)
                     stats.frames_scored += 1

@@ -47,6 +47,7 @@ def _load_detector(
             confidence=conf,
             iou=iou,
             threads=threads,
+            streams=threads,  # a batch job: one photo per thread in the model, the most photos a second
             tiles="off",
             backend=backend,
             precision=precision,
@@ -122,7 +123,7 @@ def eval_images(
             "or only the best class, as the live pipeline does.",
         ),
     ] = True,
-    threads: Annotated[int, typer.Option(min=1, help="Threads the model runs on.")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Threads the model runs on, one photo each at once.")] = 2,
     backend: Annotated[
         Literal["onnxruntime", "openvino"], typer.Option(help="Engine that runs the model (openvino needs the 'openvino' extra).")
     ] = "onnxruntime",

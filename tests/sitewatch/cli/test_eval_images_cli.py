@@ -73,6 +73,15 @@ def test_openvino_in_f32_reports_what_onnxruntime_reports(dataset):
             assert ov_report[key][name] == pytest.approx(ort_report[key][name], abs=1e-3), (key, name)
 
 
+@needs_tiny_model
+def test_two_photos_at_once_give_the_metrics_of_one_at_a_time(dataset):
+    # --threads 2 runs two photos at once (one stream per thread); --threads 1 one photo at a time.
+    args = (dataset, "--split", "test", "--model", TINY_MODEL, "--json", "--conf", "0.001")
+    one, two = run(*args, "--threads", "1"), run(*args, "--threads", "2")
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert json.loads(two.stdout) == json.loads(one.stdout)
+
+
 @pytest.mark.parametrize(
     ("target", "extra", "message"),
     [
