@@ -28,7 +28,10 @@ machine, so the numbers compare. Prints one JSON line:
   the blocks' (bare time / sitewatch time) pairs, each pair a second or two
   apart. While a bare block runs, the decode thread fills its 4-frame queue,
   so up to 4 frames' decoding of a block falls in the bare block (about 1 %
-  of a 20-frame block at this size, in sitewatch's favour).
+  of a 20-frame block at this size, in sitewatch's favour). Frames in the
+  detector at a block's end (several streams) are finished inside the
+  block's time, and no new one starts until the bare block is over
+  (``PausableDetector``).
 - ``streams``: the model runs sitewatch keeps going at once (``--streams``,
   default one per thread, as ``sitewatch score`` does). With more than one,
   the bare model is also timed that way: ``raw_model_streams_fps`` (the
@@ -52,6 +55,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -134,6 +138,48 @@ def raw_model_fps(model: Path, shape: tuple[int, ...], threads: int, streams: in
     return runs / bare_runs(session, blob, runs, streams)
 
 
+class PausableDetector:
+    """The detector, with a gate the interleaved measurement closes around each bare block.
+
+    With several streams, ``score_videos`` keeps frames in the detector while
+    it handles the ones before them, so at a block's end some detections are
+    still running; left alone, they would share the cores with the bare
+    block (slowing it) and be done when the next block starts (speeding that
+    one up), both in sitewatch's favour. ``pause`` stops new detections from
+    starting and waits for the running ones, and is timed as part of the
+    block that ends; the frames left waiting start when ``resume`` is called.
+    """
+
+    def __init__(self, detector) -> None:
+        self.detector = detector
+        self.model_name, self.model_sha256 = detector.model_name, detector.model_sha256
+        self.engine, self.streams = detector.engine, detector.streams
+        self._state = threading.Condition()
+        self._open = True
+        self._running = 0
+
+    def detect(self, image):
+        with self._state:
+            self._state.wait_for(lambda: self._open)
+            self._running += 1
+        try:
+            return self.detector.detect(image)
+        finally:
+            with self._state:
+                self._running -= 1
+                self._state.notify_all()
+
+    def pause(self) -> None:
+        with self._state:
+            self._open = False
+            self._state.wait_for(lambda: self._running == 0)
+
+    def resume(self) -> None:
+        with self._state:
+            self._open = True
+            self._state.notify_all()
+
+
 def interleaved_share(
     video: Path, model: Path, shape: tuple[int, ...], threads: int, streams: int, block: int
 ) -> dict:
@@ -145,8 +191,9 @@ def interleaved_share(
     from sitewatch.wiring import build_detector, camera_context, make_pipeline_factory
 
     settings = Settings(detector={"threads": threads, "streams": streams})
-    detector = build_detector(settings, model, "off", recorded=True)
-    own = detector.runtime.session  # the bare ONNX Runtime session under the detector
+    built = build_detector(settings, model, "off", recorded=True)
+    own = built.runtime.session  # the bare ONNX Runtime session under the detector
+    detector = PausableDetector(built)
     every_thread = own if streams == 1 else bare_session(model, threads)
     blob = np.random.default_rng(0).random(shape, dtype=np.float32)
     bare_runs(every_thread, blob, 10)
@@ -167,9 +214,11 @@ def interleaved_share(
             clock["frames"] += frames
             if clock["frames"] % block:
                 return
+            detector.pause()
             scored = time.perf_counter() - clock["since"]
             pairs.append((bare_block(), scored))
             clock["since"] = time.perf_counter()
+            detector.resume()
 
         return advance
 
