@@ -6,8 +6,7 @@ import ast
 import hashlib
 import math
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +19,7 @@ from sitewatch.detector.decode import check_layout
 from sitewatch.detector.errors import ModelError
 from sitewatch.detector.runtime import Backend, ModelRuntime, Precision, open_runtime
 from sitewatch.detector.tiling import uses_tiles
+from sitewatch.ahead import run_ahead
 from sitewatch.types import Detections
 
 if TYPE_CHECKING:
@@ -134,8 +134,6 @@ class OnnxDetector:
             raise ValueError(f"iou must lie in (0, 1], got {iou}")
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
-        if not 1 <= streams <= threads:
-            raise ValueError(f"streams must lie in [1, threads={threads}], got {streams}")
         if tiles not in ("auto", "on", "off"):
             raise ValueError(f"tiles must be 'auto', 'on' or 'off', got {tiles!r}")
         if not 0.0 <= tile_overlap < 0.5:
@@ -159,8 +157,6 @@ class OnnxDetector:
         self.streams = streams
         # At most `streams` runs at once, whoever calls: more would only fight over the threads.
         self._slots = threading.BoundedSemaphore(streams)
-        self._pool: ThreadPoolExecutor | None = None  # runs the parts of a split batch
-        self._pool_lock = threading.Lock()
 
         metadata = self.runtime.metadata
         task = metadata.get("task")
@@ -337,8 +333,9 @@ class OnnxDetector:
             step = fixed
         if rows <= step and (fixed is None or rows == step):
             return self._run_once(blob)
-        starts = range(0, rows, step)
-        return np.concatenate(self._map(lambda start: self._run_part(blob, start, step), starts))
+        # With several streams the parts run at once (the semaphore in _run_once bounds them).
+        parts = run_ahead(lambda start: self._run_part(blob, start, step), range(0, rows, step), self.streams)
+        return np.concatenate([raw for _, raw in parts])
 
     def _run_part(self, blob: np.ndarray, start: int, step: int) -> np.ndarray:
         chunk = blob[start : start + step]
@@ -347,21 +344,6 @@ class OnnxDetector:
             # A fixed batch axis takes exactly `step` inputs: pad with blanks, drop their rows.
             chunk = np.concatenate([chunk, np.zeros((step - rows, *chunk.shape[1:]), chunk.dtype)])
         return self._run_once(chunk)[:rows]
-
-    def _map(self, part: Callable[[int], np.ndarray], starts: Sequence[int]) -> list[np.ndarray]:
-        """``part`` of every start, in order: on the streams at once where there are several."""
-        if self.streams == 1 or len(starts) == 1:
-            return [part(start) for start in starts]
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.streams, thread_name_prefix="detector-stream")
-        # The calling thread runs the first part itself: one thread hop fewer.
-        rest = [self._pool.submit(part, start) for start in starts[1:]]
-        try:
-            first = part(starts[0])
-        finally:
-            results = [future.result() for future in rest]
-        return [first, *results]
 
     def _run_once(self, blob: np.ndarray) -> np.ndarray:
         with self._slots:
