@@ -106,14 +106,10 @@ def input_shape(model: Path, video: Path) -> tuple[int, ...]:
 
 
 def bare_session(model: Path, threads: int):
-    """A session set up as the detector sets up its own (``runtime_ort``), on ``threads`` threads a run."""
-    import onnxruntime as ort
+    """The ONNX Runtime session the detector itself would open (``OrtRuntime``), ``threads`` threads a run."""
+    from sitewatch.detector.runtime_ort import OrtRuntime
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return OrtRuntime(model.read_bytes(), str(model), threads=threads).session
 
 
 def bare_runs(session, blob: np.ndarray, runs: int, streams: int = 1) -> float:

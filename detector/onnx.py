@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Literal
 import cv2
 import numpy as np
 
+from sitewatch.ahead import run_ahead
 from sitewatch.detector.batch import BatchPlan, check_image, postprocess, prepare_inputs, to_blob
 from sitewatch.detector.decode import check_layout
 from sitewatch.detector.errors import ModelError
 from sitewatch.detector.runtime import Backend, ModelRuntime, Precision, open_runtime
 from sitewatch.detector.tiling import uses_tiles
-from sitewatch.ahead import run_ahead
 from sitewatch.types import Detections
 
 if TYPE_CHECKING:
