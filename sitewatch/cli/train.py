@@ -66,6 +66,14 @@ def train(
         float | None,
         typer.Option(min=1e-6, max=0.1, help="Initial learning rate [default: chosen by Ultralytics]; lower it to fine-tune."),
     ] = None,
+    freeze: Annotated[
+        int,
+        typer.Option(
+            min=0, max=100,
+            help="Fine-tune: keep the first N layers as they are (11: yolo11n's whole backbone), so a small set "
+            "of your own photos adjusts the neck and head without unlearning the features. Needs --init-from.",
+        ),
+    ] = 0,
     lookalikes: Annotated[
         float,
         typer.Option(
@@ -115,6 +123,9 @@ def train(
     if hours is not None and (resume or export_only or average):
         raise UserError("--hours times a new schedule: it goes with neither --resume (use --epochs to re-plan one), "
                         "--export-only nor --average")
+    if freeze and not init_from:
+        raise UserError("--freeze keeps trained layers as they are: it needs --init-from (from scratch there is "
+                        "nothing to keep; a resumed run keeps its own)")
     if average is not None and len(average) < 2:
         raise UserError("--average needs at least two checkpoints")
     for path in average or []:
@@ -141,7 +152,7 @@ def train(
     settings = TrainSettings(
         name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
         lookalikes=lookalikes, far_field=far_field, init_from=str(init_from) if init_from else None, lr0=lr0,
-        workers=workers, hours=hours,
+        workers=workers, hours=hours, freeze=freeze,
         **({"epochs": epochs} if epochs is not None else {}),
         **({"close_mosaic": close_mosaic} if close_mosaic is not None else {}),
     )

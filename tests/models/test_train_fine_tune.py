@@ -75,3 +75,35 @@ def test_a_time_bounded_run_fits_its_epochs_to_the_time(tmp_path, data, monkeypa
     assert max(run["epochs_done"]) < 50 and run["epochs_planned"] < 50
     state = __import__("torch").load(training.checkpoint_path("timed"), map_location="cpu", weights_only=False)
     assert state["train_args"]["time"] == 0.0003 and state["train_args"]["epochs"] < 50
+
+
+def test_a_frozen_fine_tune_changes_only_the_layers_above_the_frozen_ones(tmp_path, data, monkeypatch):
+    # --freeze 11: yolo11n's backbone (layers 0-10) keeps its weights and its
+    # batch-norm statistics; the neck and head (11-23) learn.
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(training, "CHECKPOINT_DIR", tmp_path / "checkpoints")
+    common = {"name": "frozen", "epochs": 1, "batch": 2, "workers": 0, "close_mosaic": 0, "torch_threads": 1,
+              "imgsz": 64}
+    training.train([DataSource(data)], training.TrainSettings(**common), tmp_path / "work")
+    start = tmp_path / "start.pt"
+    start.write_bytes(training.checkpoint_path("frozen").read_bytes())
+    tuned = training.TrainSettings(lr0=0.01, init_from=str(start), freeze=11, **common)
+    training.train([DataSource(data)], tuned, tmp_path / "work")
+
+    def weights(path):
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        model = state["ema"] if state.get("ema") is not None else state["model"]
+        return {k: v.float() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+    def same(a, b):  # the EMA of an unchanged weight may differ from it in the last bit
+        return torch.allclose(a, b, rtol=1e-5, atol=1e-7)
+
+    before, after = weights(start), weights(training.checkpoint_path("frozen"))
+    layer = {k: int(k.split(".")[1]) for k in before}
+    kept = [k for k in before if layer[k] < 11]
+    moved = [k for k in before if layer[k] >= 11 and not same(before[k], after[k])]
+    assert kept and all(same(before[k], after[k]) for k in kept), [
+        k for k in kept if not same(before[k], after[k])
+    ][:5]
+    assert len(moved) > 10, moved
+    assert training.read_ledger("frozen")[-1]["settings"]["freeze"] == 11

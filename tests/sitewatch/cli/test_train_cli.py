@@ -21,6 +21,9 @@ from sitewatch.cli import app
         (["--hours", "0.5", "--resume"], "--hours times a new schedule"),
         (["--hours", "0.5", "--export-only"], "--hours times a new schedule"),
         (["--hours", "0.001"], "greater than or equal to 0.01"),
+        (["--freeze", "11"], "needs --init-from"),
+        (["--freeze", "11", "--resume"], "needs --init-from"),
+        (["--init-from", "{weights}", "--freeze", "-1"], "greater than or equal to 0"),
     ],
 )
 def test_bad_training_arguments_are_refused(tmp_path, extra, message):
