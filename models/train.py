@@ -191,8 +191,10 @@ def _starting_point(weights: Path, copy_to: Path) -> dict:
     shutil.copyfile(weights, copy_to)
     state = torch.load(copy_to, map_location="cpu", weights_only=False)
     args = state.get("train_args") or {}
+    network = state.get("ema") or state.get("model")
     return {
         "path": copy_to,
+        "layers": len(network.model) if network is not None else None,
         "record": {
             "weights": str(weights),
             "sha256": hashlib.sha256(copy_to.read_bytes()).hexdigest(),
@@ -242,6 +244,13 @@ def train(
         # Read the starting weights before this run's first epoch replaces the
         # committed checkpoint they may come from.
         init_state = _starting_point(Path(settings.init_from), workdir / f"{settings.name}-start.pt")
+        layers = init_state["layers"]
+        if layers is not None and settings.freeze >= layers:
+            # Ultralytics would train nothing and report success.
+            raise ValueError(
+                f"--freeze {settings.freeze}: {settings.init_from} has {layers} layers, so nothing would learn "
+                f"(its detection head is layer {layers - 1}; 11 freezes yolo11n's backbone)"
+            )
     data_yaml = build_training_set(
         sources, workdir / "data" / settings.name, lookalikes=settings.lookalikes, seed=settings.seed,
         far_field=settings.far_field,

@@ -107,3 +107,8 @@ def test_a_frozen_fine_tune_changes_only_the_layers_above_the_frozen_ones(tmp_pa
     ][:5]
     assert len(moved) > 10, moved
     assert training.read_ledger("frozen")[-1]["settings"]["freeze"] == 11
+
+    # Freezing every layer (yolo11n has 24) would train nothing: refused before any work.
+    everything = training.TrainSettings(lr0=0.01, init_from=str(start), freeze=24, **common)
+    with pytest.raises(ValueError, match="24 layers, so nothing would learn"):
+        training.train([DataSource(data)], everything, tmp_path / "work")
