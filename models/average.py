@@ -22,14 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sitewatch.hardware import hardware_description
-from sitewatch.models.train import _save_replacing, _write_ledger, checkpoint_path, read_ledger
-
-
-def _weights_of(path: Path, state: dict):
-    model = state.get("ema") or state.get("model")
-    if model is None or not hasattr(model, "state_dict"):
-        raise ValueError(f"{path}: no model weights in this checkpoint")
-    return model
+from sitewatch.models.train import _save_replacing, _write_ledger, checkpoint_network, checkpoint_path, read_ledger
 
 
 def average_checkpoints(paths: Sequence[Path], out: Path) -> list[dict]:
@@ -52,7 +45,7 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> list[dict]:
         states.append(state)
         args = state.get("train_args") or {}
         records.append({"weights": str(path), "sha256": hashlib.sha256(data).hexdigest(), "imgsz": args.get("imgsz")})
-    models = [_weights_of(Path(p), s) for p, s in zip(paths, states, strict=True)]
+    models = [checkpoint_network(Path(p), s) for p, s in zip(paths, states, strict=True)]
     tensors = [m.state_dict() for m in models]
     reference = tensors[0]
     for path, other in zip(paths[1:], tensors[1:], strict=True):

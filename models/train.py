@@ -179,6 +179,15 @@ def reschedule_checkpoint(ckpt: Path, epochs: int | None = None, close_mosaic: i
     return _schedule_of(state)
 
 
+def checkpoint_network(path: Path, state: dict):
+    """The network a loaded checkpoint holds: its EMA weights (what Ultralytics trains towards and exports), else
+    its model."""
+    network = state.get("ema") or state.get("model")
+    if network is None or not hasattr(network, "state_dict"):
+        raise ValueError(f"{path}: no model weights in this checkpoint")
+    return network
+
+
 def _starting_point(weights: Path, copy_to: Path) -> dict:
     """Copy fine-tuning's starting weights aside and describe them for the ledger."""
     import hashlib
@@ -191,10 +200,9 @@ def _starting_point(weights: Path, copy_to: Path) -> dict:
     shutil.copyfile(weights, copy_to)
     state = torch.load(copy_to, map_location="cpu", weights_only=False)
     args = state.get("train_args") or {}
-    network = state.get("ema") or state.get("model")
     return {
         "path": copy_to,
-        "layers": len(network.model) if network is not None else None,
+        "layers": len(checkpoint_network(weights, state).model),
         "record": {
             "weights": str(weights),
             "sha256": hashlib.sha256(copy_to.read_bytes()).hexdigest(),
@@ -245,7 +253,7 @@ def train(
         # committed checkpoint they may come from.
         init_state = _starting_point(Path(settings.init_from), workdir / f"{settings.name}-start.pt")
         layers = init_state["layers"]
-        if layers is not None and settings.freeze >= layers:
+        if settings.freeze >= layers:
             # Ultralytics would train nothing and report success.
             raise ValueError(
                 f"--freeze {settings.freeze}: {settings.init_from} has {layers} layers, so nothing would learn "

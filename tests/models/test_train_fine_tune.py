@@ -91,9 +91,8 @@ def test_a_frozen_fine_tune_changes_only_the_layers_above_the_frozen_ones(tmp_pa
     training.train([DataSource(data)], tuned, tmp_path / "work")
 
     def weights(path):
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        model = state["ema"] if state.get("ema") is not None else state["model"]
-        return {k: v.float() for k, v in model.state_dict().items() if v.is_floating_point()}
+        network = training.checkpoint_network(path, torch.load(path, map_location="cpu", weights_only=False))
+        return {k: v.float() for k, v in network.state_dict().items() if v.is_floating_point()}
 
     def same(a, b):  # the EMA of an unchanged weight may differ from it in the last bit
         return torch.allclose(a, b, rtol=1e-5, atol=1e-7)
