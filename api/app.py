@@ -9,6 +9,7 @@ import anyio
 from fastapi import FastAPI
 from sitewatch.api.errors import install_error_handlers
 from sitewatch.api.metrics import install_metrics
+from sitewatch.api.nul_guard import install_nul_guard
 from sitewatch.api.routes import audit, cameras, deliveries, events, stats, stream, system
 from sitewatch.api.routing import check_every_route_declares_access
 
@@ -84,6 +85,8 @@ def create_app(
     app.state.stopping = anyio.Event()
     app.state.camera_stats = camera_stats
     install_error_handlers(app)
+    # Before the metrics middleware, which then wraps it: refused requests are counted too.
+    install_nul_guard(app)
     app.state.metrics_registry = install_metrics(app, store, camera_stats)
     app.include_router(system.router)
     # stream before events: '/events/stream' must not be taken for an event id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sitewatch.api.errors import ApiError
 
@@ -22,8 +22,10 @@ def decode_event_cursor(cursor: str) -> tuple[datetime, str]:
         when = datetime.fromisoformat(started)
         if when.tzinfo is None or not isinstance(event_id, str):
             raise ValueError
-        return when, event_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        # In UTC here, as stored: a time at the edge of year 1 or 9999 whose
+        # offset pushes it out of range is refused now, not when it is bound.
+        return when.astimezone(UTC), event_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "bad_cursor", "cursor is not one this API returned") from None
 
 

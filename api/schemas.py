@@ -48,7 +48,8 @@ class TriageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     triage: Triage
-    comment: str | None = Field(None, max_length=2000)
+    # No NUL: PostgreSQL text cannot store one (see sitewatch.api.nul_guard).
+    comment: str | None = Field(None, max_length=2000, pattern=r"^[^\x00]*$")
 
 
 class CameraOut(BaseModel):
@@ -129,6 +130,11 @@ class AuditOut(BaseModel):
     before: dict | None
     after: dict | None
     comment: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
 class HealthOut(BaseModel):

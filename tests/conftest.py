@@ -1,4 +1,4 @@
-"""Fixtures shared across the test tree: small synthetic videos."""
+"""Fixtures shared across the test tree: small synthetic videos, a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pgserver import pg_server, pg_url  # noqa: F401  (fixtures, for the whole tree)
 from testdata import write_video
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from sitewatch.api.auth import allow, visible_sites
 from sitewatch.api.deps import DbSession
 from sitewatch.api.errors import ERROR_RESPONSES
-from sitewatch.api.pagination import decode_id_cursor
-from sitewatch.api.schemas import AuditOut
+from sitewatch.api.pagination import decode_id_cursor, encode_cursor
+from sitewatch.api.schemas import AuditOut, AuditPage
 from sqlalchemy import select
 
 from sitewatch.store.keys import Principal, Role
@@ -18,7 +18,7 @@ from sitewatch.store.models import AuditEntry
 router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
 
 
-@router.get("/audit", response_model=list[AuditOut], summary="Audit entries, newest first")
+@router.get("/audit", response_model=AuditPage, summary="Audit entries, newest first")
 def list_audit(
     principal: Annotated[Principal, Depends(allow(Role.ADMIN))],
     session: DbSession,
@@ -27,7 +27,7 @@ def list_audit(
     site_id: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> list[AuditEntry]:
+) -> dict:
     query = select(AuditEntry)
     sites = visible_sites(principal, site_id)
     if sites is not None:
@@ -39,4 +39,9 @@ def list_audit(
         query = query.where(AuditEntry.entity_id == entity_id)
     if cursor is not None:
         query = query.where(AuditEntry.id < decode_id_cursor(cursor))
-    return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)).all()
+    page = rows[:limit]
+    return {
+        "items": [AuditOut.model_validate(row) for row in page],
+        "next_cursor": encode_cursor(page[-1].id) if len(rows) > limit else None,
+    }

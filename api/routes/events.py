@@ -47,6 +47,9 @@ def list_events(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict:
     limit = min(limit, settings.page_size_max)
+    if start is not None and end is not None and start >= end:
+        # As /stats answers it: an empty page would hide a swapped range.
+        raise ApiError(400, "bad_range", "'from' must be before 'to'")
     query = scope_to_sites(select(EventRow), EventRow.site_id, visible_sites(principal, site_id))
     for column, value in (
         (EventRow.camera_id, camera_id),

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from sitewatch.events import EventType
 from sitewatch.store import Store
-from sitewatch.store.keys import Principal, Role
+from sitewatch.store.keys import Principal, Role, key_is_active
 from sitewatch.store.models import OutboxEntry
 from sitewatch.store.payload import change_message
 
@@ -38,10 +38,17 @@ def _latest_seq(store: Store, sites: frozenset[str] | None) -> int:
 
 
 def _entries_after(
-    store: Store, seq: int, sites, camera_id: str | None, type_: str | None
-) -> tuple[int, list[dict]]:
-    """The seq read up to, and the messages after ``seq`` that pass the filters."""
+    store: Store, key_id: str, seq: int, sites, camera_id: str | None, type_: str | None
+) -> tuple[int, list[dict]] | None:
+    """The seq read up to, and the messages after ``seq`` that pass the filters.
+
+    None once the caller's key has been revoked (or deleted): the key is
+    checked when the stream opens and again on every poll, so revoking it
+    ends streams already open, not only new requests.
+    """
     with store.session() as session:
+        if not key_is_active(session, key_id):
+            return None
         query = scope_to_sites(select(OutboxEntry), OutboxEntry.site_id, sites).where(OutboxEntry.seq > seq)
         if camera_id is not None:
             query = query.where(OutboxEntry.camera_id == camera_id)
@@ -86,9 +93,13 @@ async def stream_events(
         quiet_since = time.monotonic()
         yield ": stream open\n\n"
         while not stopping.is_set() and not await request.is_disconnected():
-            read_to, messages = await anyio.to_thread.run_sync(
-                _entries_after, store, seq, sites, camera_id, type_value
+            read = await anyio.to_thread.run_sync(
+                _entries_after, store, principal.key_id, seq, sites, camera_id, type_value
             )
+            if read is None:
+                yield ": key revoked\n\n"
+                return
+            read_to, messages = read
             for message in messages:
                 yield _frame(message)
             if read_to != seq:

@@ -1,4 +1,8 @@
-"""/healthz and /metrics: open to all (they expose no site data)."""
+"""/healthz and /metrics: open to all, so that load balancers and scrapers hold no key.
+
+They show no events, snapshots or URLs; /metrics does name cameras and sites
+(docs/api.md, "Health and metrics", says how to keep it to the scraper).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 router = APIRouter(tags=["system"])
 
 
-@router.get(
+@router.api_route(
     "/healthz",
+    methods=["GET", "HEAD"],
     response_model=HealthOut,
     dependencies=[Depends(public())],
     summary="Liveness and database reachability",

@@ -99,6 +99,12 @@ def verify_key(session: Session, presented: str) -> Principal | None:
     return Principal(key_id=row.id, role=role, sites=frozenset(row.sites or []))
 
 
+def key_is_active(session: Session, key_id: str) -> bool:
+    """Whether the key with this id exists and is not revoked (for long-lived requests)."""
+    row = session.get(ApiKey, key_id)
+    return row is not None and row.revoked_at is None
+
+
 def revoke_key(session: Session, key_id: str, actor: str = "cli") -> bool:
     row = session.get(ApiKey, key_id)
     if row is None or row.revoked_at is not None:

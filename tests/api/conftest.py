@@ -65,6 +65,16 @@ def store(tmp_path):
 
 
 @pytest.fixture
+def pg_store(pg_url, tmp_path):
+    """A store on a fresh database of the test session's PostgreSQL server."""
+    from sitewatch.store import open_store
+
+    opened = open_store(pg_url, tmp_path / "evidence")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def seeded(store) -> Seeded:
     return seed(store)
 

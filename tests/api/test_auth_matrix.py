@@ -9,6 +9,7 @@ from sitewatch.api.routing import api_routes, check_every_route_declares_access,
 # (method, path template, minimum role or "public")
 ROUTES = [
     ("GET", "/healthz", "public"),
+    ("HEAD", "/healthz", "public"),
     ("GET", "/metrics", "public"),
     ("GET", "/api/v1/events", "viewer"),
     ("GET", "/api/v1/events/{event_id}", "viewer"),

@@ -54,6 +54,10 @@ def test_cursor_pagination_walks_every_event_once(client, seeded, as_key):
     [
         ({"cursor": "garbage!"}, 400, "bad_cursor"),
         ({"cursor": "WzEsMl0"}, 400, "bad_cursor"),
+        # Well-formed, but out of range once in UTC: year 1 at +05:00, year 9999 at -05:00.
+        ({"cursor": "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzA1OjAwIiwgImEiXQ"}, 400, "bad_cursor"),
+        ({"cursor": "WyI5OTk5LTEyLTMxVDIzOjAwOjAwLTA1OjAwIiwgImEiXQ"}, 400, "bad_cursor"),
+        ({"from": "2026-03-02T09:00:00Z", "to": "2026-03-02T09:00:00Z"}, 400, "bad_range"),
         ({"from": "2026-03-02T10:00:00"}, 422, "invalid_request"),  # naive time: ambiguous
         ({"type": "smoking"}, 422, "invalid_request"),
         ({"limit": 0}, 422, "invalid_request"),
@@ -106,7 +110,7 @@ def test_triage_is_stored_audited_and_pushed(client, store, seeded, as_key, keys
     trail = client.get(
         "/api/v1/audit", params={"entity_id": seeded.north_event}, headers=as_key("admin")
     ).json()
-    assert [a["action"] for a in trail] == ["event.triage"]
+    assert [a["action"] for a in trail["items"]] == ["event.triage"] and trail["next_cursor"] is None
 
 
 @pytest.mark.parametrize(
@@ -121,3 +125,56 @@ def test_triage_is_stored_audited_and_pushed(client, store, seeded, as_key, keys
 def test_bad_triage_bodies(client, seeded, as_key, body):
     response = client.patch(f"/api/v1/events/{seeded.north_event}", json=body, headers=as_key("operator"))
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_the_audit_log_pages_with_a_cursor(client, seeded, as_key):
+    for triage in ("acknowledged", "false_positive", "new"):
+        response = client.patch(
+            f"/api/v1/events/{seeded.north_event}", json={"triage": triage}, headers=as_key("operator")
+        )
+        assert response.status_code == 200
+    seen, cursor = [], None
+    for _ in range(10):
+        params = {"entity_id": seeded.north_event, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/audit", params=params, headers=as_key("admin")).json()
+        seen += [entry["after"]["triage"] for entry in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["new", "false_positive", "acknowledged"], "newest first, each entry once"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/events", {"camera_id": "a\x00b"}),
+        ("/api/v1/events", {"site_id": "\x00"}),
+        ("/api/v1/events/a%00b", {}),
+        ("/api/v1/cameras", {"site_id": "north\x00"}),
+        ("/api/v1/stats", {"camera_id": "a\x00"}),
+        ("/api/v1/deliveries", {"target": "a\x00"}),
+        ("/api/v1/audit", {"entity_id": "a\x00"}),
+    ],
+)
+def test_a_nul_character_in_the_path_or_query_is_a_422(client, seeded, as_key, path, params):
+    response = client.get(path, params=params, headers=as_key("admin"))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_a_nul_character_in_a_triage_comment_is_a_422(client, seeded, as_key):
+    response = client.patch(
+        f"/api/v1/events/{seeded.north_event}",
+        json={"triage": "acknowledged", "comment": "a\x00b"},
+        headers=as_key("operator"),
+    )
+    assert response.status_code == 422, response.text
+
+
+def test_from_at_or_after_to_is_a_bad_range(client, seeded, as_key):
+    response = client.get(
+        "/api/v1/events",
+        params={"from": "2026-03-02T09:00:00Z", "to": "2026-01-01T00:00:00Z"},
+        headers=as_key("viewer"),
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_range"

@@ -91,3 +91,28 @@ def test_stream_delivers_live_changes_only_for_visible_sites(server, store, seed
     message = json.loads(frame["data"])
     assert message["event"]["site_id"] == "north" and message["event"]["camera_id"] == "gate2"
     assert frame["event"] == "opened"
+
+
+def test_revoking_a_key_ends_its_open_stream(server, store, seeded, keys, change_factory):
+    from sitewatch.store.keys import revoke_key
+
+    key = keys["viewer"]
+    key_id = key.split("_", 2)[1]
+    lines: list[str] = []
+    with _open(server, key) as response:
+        assert response.status_code == 200
+        with store.session() as session, session.begin():
+            assert revoke_key(session, key_id, actor="test")
+        # Written after the revocation: the closed stream must not carry it.
+        store.apply([change_factory(source="after-revoke", site_id="north", start_s=9)])
+        began = time.monotonic()
+        for line in response.iter_lines():  # ends when the server closes the stream
+            lines.append(line)
+            if time.monotonic() - began > 5:  # keep-alives would hold it open for ever
+                break
+        took = time.monotonic() - began
+    assert ": key revoked" in lines, lines[-3:]
+    assert not any("after-revoke" in line for line in lines)
+    assert took < 5, f"the stream stayed open {took:.1f} s after the key was revoked"
+    with _open(server, key) as response:
+        assert response.status_code == 401

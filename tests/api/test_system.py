@@ -19,3 +19,8 @@ def test_openapi_documents_every_route_and_the_error_shape(client):
     assert "ErrorOut" in spec["components"]["schemas"]
     events_get = spec["paths"]["/api/v1/events"]["get"]
     assert {"401", "403", "422"} <= set(events_get["responses"])
+
+
+def test_healthz_answers_head_for_load_balancers(client):
+    response = client.head("/healthz")
+    assert response.status_code == 200 and response.content == b""
