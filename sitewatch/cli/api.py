@@ -16,10 +16,10 @@ from sitewatch.cli.store_options import ConfigOption, DbOption, settings_with_db
 def serve_api(
     db: DbOption = None,
     host: Annotated[
-        str | None, typer.Option("--host", help="interface to listen on [default: 127.0.0.1]")
+        str | None, typer.Option("--host", help="interface to listen on (default: 127.0.0.1)")
     ] = None,
     port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="TCP port [default: 8080]")
+        int | None, typer.Option("--port", min=1, max=65535, help="TCP port (default: 8080)")
     ] = None,
     config: ConfigOption = None,
 ) -> None:

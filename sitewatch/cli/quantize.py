@@ -18,8 +18,8 @@ def quantize(
     data: Annotated[
         Path, typer.Option(help="A YOLO data.yaml; its train split's photos calibrate the activations.")
     ],
-    model: Annotated[Path | None, typer.Option(help="Float ONNX model [default: the shipped model].")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output [default: models/NAME-int8.onnx beside the model].")] = None,
+    model: Annotated[Path | None, typer.Option(help="Float ONNX model (default: the shipped model).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output (default: models/NAME-int8.onnx beside the model).")] = None,
     photos: Annotated[int, typer.Option(min=8, max=5000, help="Calibration photos, drawn at random (seed 0).")] = 128,
 ) -> None:
     """Write a static INT8 (QDQ) copy of a detector; choose between it and the float model on valid."""

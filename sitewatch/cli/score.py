@@ -84,7 +84,7 @@ def score(
     videos: Annotated[list[Path], typer.Argument(help="Recorded video files to score.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Folder for events.jsonl, snapshots/ and summary.json.")],
     model: Annotated[
-        Path | None, typer.Option(help="ONNX model. Default: the model shipped with sitewatch.")
+        Path | None, typer.Option(help="ONNX model. Default: the config's detector.model, else the model shipped with sitewatch.")
     ] = None,
     config: Annotated[Path | None, typer.Option(help="Site configuration YAML (rules, zones, sites).")] = None,
     camera: Annotated[

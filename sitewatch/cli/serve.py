@@ -22,12 +22,12 @@ def serve(
         Path, typer.Option("--config", "-c", help="site configuration YAML (cameras, store, api, push)")
     ],
     model: Annotated[
-        Path | None, typer.Option("--model", help="ONNX model [default: detector.model, else shipped]")
+        Path | None, typer.Option("--model", help="ONNX model (default: detector.model, else shipped)")
     ] = None,
     db: DbOption = None,
-    host: Annotated[str | None, typer.Option("--host", help="API interface [default: api.host]")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="API interface (default: api.host)")] = None,
     port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="API port [default: api.port]")
+        int | None, typer.Option("--port", min=1, max=65535, help="API port (default: api.port)")
     ] = None,
 ) -> None:
     """Watch every camera of the config until SIGTERM/Ctrl-C, storing events and serving the API."""

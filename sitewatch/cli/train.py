@@ -30,13 +30,13 @@ def train(
         int | None,
         typer.Option(
             min=1, max=1000,
-            help="Total epochs of the schedule [default: 20]. With --resume: change the resumed schedule's length "
+            help="Total epochs of the schedule (default: 20). With --resume: change the resumed schedule's length "
             "(the cosine learning rate follows the new length), e.g. to let it finish in the time at hand.",
         ),
     ] = None,
     close_mosaic: Annotated[
         int | None,
-        typer.Option(min=0, max=1000, help="Last epochs trained without mosaic [default: 4; with --resume: as before]."),
+        typer.Option(min=0, max=1000, help="Last epochs trained without mosaic (default: 4; with --resume: as before)."),
     ] = None,
     batch: Annotated[int, typer.Option(min=1, max=512)] = 16,
     device: Annotated[str, typer.Option(help="'cpu', a CUDA index such as '0', ...")] = "cpu",
@@ -64,7 +64,7 @@ def train(
     ] = None,
     lr0: Annotated[
         float | None,
-        typer.Option(min=1e-6, max=0.1, help="Initial learning rate [default: chosen by Ultralytics]; lower it to fine-tune."),
+        typer.Option(min=1e-6, max=0.1, help="Initial learning rate (default: chosen by Ultralytics); lower it to fine-tune."),
     ] = None,
     freeze: Annotated[
         int,
@@ -100,7 +100,7 @@ def train(
         typer.Option(
             min=64, max=2048,
             help="Input size written into the exported model: the size every command runs it at unless told "
-            "otherwise [default: the training size]. Choose it on valid: sitewatch eval images DATA --split valid "
+            "otherwise (default: the training size). Choose it on valid: sitewatch eval images DATA --split valid "
             "--input-size N.",
         ),
     ] = None,
