@@ -198,8 +198,10 @@ def parse_moment(value: Any) -> date | datetime:
             if _DATE_ONLY.fullmatch(text):
                 return date.fromisoformat(text)
             return datetime.fromisoformat(text)
-        except ValueError:
-            pass
+        except ValueError as exc:
+            if not str(exc).startswith("Invalid isoformat"):
+                # Well-formed but impossible (2025-02-30, 10:61): say which part is wrong.
+                raise ValueError(f"invalid date/time {value!r}: {exc}") from None
     raise ValueError(
         "expected a date (2025-11-03) or a date and time (2025-11-03 22:00, "
         f"optionally with a UTC offset such as +01:00), got {value!r}"

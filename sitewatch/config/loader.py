@@ -37,10 +37,25 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+# Values in the document once aliases are expanded, beyond the nodes written out:
+# a "billion laughs" file of nested aliases would otherwise take minutes and
+# gigabytes to index and validate. A real config reuses a few blocks (a shared
+# polygon, merged defaults), far below this.
+_MAX_ALIAS_EXPANSION = 100_000
 
 
 class _ConfigYamlLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema booleans and numbers."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            # An impossible date or time (2025-02-30, 10:61) stays text, so the field's
+            # own validator reports it at its line instead of PyYAML raising mid-document.
+            return self.construct_scalar(node)
 
 
 _ConfigYamlLoader.yaml_implicit_resolvers = {
@@ -62,6 +77,7 @@ _ConfigYamlLoader.add_implicit_resolver(
     ),
     list("-+.0123456789"),
 )
+_ConfigYamlLoader.add_constructor(_TIMESTAMP_TAG, _ConfigYamlLoader.construct_yaml_timestamp)
 
 
 class ConfigError(Exception):
@@ -103,6 +119,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int], list[tuple[i
         root = loader.get_single_node()
         if root is None:
             return {}, {}, []
+        _check_aliases(path, root)
         line_of: dict[Loc, int] = {(): root.start_mark.line + 1}
         duplicates: list[tuple[int, str]] = []
         _index_lines(loader, root, (), line_of, duplicates)
@@ -114,6 +131,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int], list[tuple[i
         raise ConfigError(path, [f"{where}: YAML syntax error: {problem}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(path, [f"{path}: YAML error: {exc}"]) from None
+    except RecursionError:
+        # PyYAML composes and constructs recursively: thousands of nested brackets exhaust the stack.
+        raise ConfigError(path, [f"{path}: YAML nested too deeply"]) from None
     finally:
         loader.dispose()
     if data is None:
@@ -125,6 +145,39 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int], list[tuple[i
     return data, line_of, duplicates
 
 
+def _check_aliases(path: Path, root: yaml.Node) -> None:
+    """Refuse an alias that contains itself, or aliases that expand past ``_MAX_ALIAS_EXPANSION`` values.
+
+    An alias is the very node object its anchor made, so a node met twice was
+    reached through an alias, and a node met again inside itself is a cycle.
+    Merge keys count too: PyYAML copies merged content into the mapping.
+    """
+    seen: set[int] = set()
+    inside: set[int] = set()
+    expanded = 0
+
+    def visit(node: yaml.Node) -> None:
+        nonlocal expanded
+        line = node.start_mark.line + 1
+        if id(node) in inside:
+            raise ConfigError(path, [f"{path}:{line}: a YAML alias refers to the anchor it is inside"])
+        if id(node) in seen:
+            expanded += 1
+            if expanded > _MAX_ALIAS_EXPANSION:
+                problem = f"YAML aliases expand to more than {_MAX_ALIAS_EXPANSION} values"
+                raise ConfigError(path, [f"{path}:{line}: {problem}; write the repeated parts out"])
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            return
+        inside.add(id(node))
+        for child in node.value:
+            for part in child if isinstance(child, tuple) else (child,):
+                visit(part)
+        inside.discard(id(node))
+
+    visit(root)
+
+
 def _index_lines(
     loader: yaml.SafeLoader,
     node: yaml.Node,
@@ -133,7 +186,8 @@ def _index_lines(
     duplicates: list[tuple[int, str]],
 ) -> None:
     if isinstance(node, yaml.MappingNode):
-        first_line: dict[Any, int] = {}
+        # By tag and value: 1 and true are different keys, though 1 == True in Python.
+        first_line: dict[tuple[str, Any], int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
                 continue  # merged or complex keys: their errors point at the enclosing mapping
@@ -143,12 +197,14 @@ def _index_lines(
                 else loader.construct_object(key_node)
             )
             line = key_node.start_mark.line + 1
-            if key in first_line:
+            if (key_node.tag, key) in first_line:
                 where = ".".join(map(str, path + (key,)))
-                duplicates.append((line, f"{where}: duplicate key (first given on line {first_line[key]})"))
+                first = first_line[key_node.tag, key]
+                duplicates.append((line, f"{where}: duplicate key (first given on line {first})"))
                 continue
-            first_line[key] = line
-            line_of[path + (key,)] = line
+            first_line[key_node.tag, key] = line
+            # setdefault: the built dict keeps the first of 1 and true (equal in Python) as its key.
+            line_of.setdefault(path + (key,), line)
             _index_lines(loader, value_node, path + (key,), line_of, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

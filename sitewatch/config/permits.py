@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sitewatch.config.base import Section
 from sitewatch.config.fields import ALL_DAYS, Identifier, Moment, TimeWindows, Weekdays
@@ -33,6 +33,9 @@ def as_local_naive(value: date | datetime, *, end: bool) -> datetime:
     """A date or naive datetime as local wall-clock time; a date ends at the next midnight."""
     if isinstance(value, datetime):
         return value
+    if end and value == date.max:
+        # valid_to: 9999-12-31 (a permit without end) has no next midnight in Python's calendar.
+        return datetime.max
     return datetime.combine(value + timedelta(days=1) if end else value, time())
 
 
@@ -56,6 +59,18 @@ class PermitSettings(Section):
     hours: TimeWindows = Field((), description="hours the permit allows; none = any time while valid")
     days: Weekdays = Field(ALL_DAYS, description="weekdays the permit's hours apply on; default every day")
     description: str | None = Field(None, max_length=500)
+
+    @field_validator("valid_from", "valid_to")
+    @classmethod
+    def _convertible(cls, value: date | datetime) -> date | datetime:
+        # A time on the calendar's first or last day may not exist in UTC (year 0 or 10000),
+        # and the schedule converts such bounds; a date there is fine (see as_local_naive).
+        if isinstance(value, datetime) and value.date() in (date.min, date.max):
+            raise ValueError(
+                f"a date and time on {value.date()} is too close to the end of the calendar "
+                f"(for a permit without end, give the date {date.max})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _not_inverted(self) -> PermitSettings:

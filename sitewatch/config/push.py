@@ -3,6 +3,7 @@
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 
 from sitewatch.config.base import Section
+from sitewatch.config.problems import raise_if_any
 
 
 class WebhookTarget(Section):
@@ -29,6 +30,17 @@ class WebhookSettings(Section):
         names = [t.name for t in self.targets]
         if len(names) != len(set(names)):
             raise ValueError("webhook target names must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> "WebhookSettings":
+        # As in streams: a cap below the base would make every retry wait longer than the cap.
+        if self.backoff_cap_s < self.backoff_base_s:
+            message = (
+                f"backoff_cap_s ({self.backoff_cap_s:g}) must not be below "
+                f"backoff_base_s ({self.backoff_base_s:g})"
+            )
+            raise_if_any([(("backoff_cap_s",), message)])
         return self
 
 

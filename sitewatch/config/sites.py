@@ -17,11 +17,15 @@ _MAX_HOLIDAY_DAYS = 366
 
 
 def load_zone(name: str) -> ZoneInfo:
-    """The IANA zone called ``name``; ValueError with a readable message otherwise."""
+    """The IANA zone called ``name``; ValueError with a readable message otherwise.
+
+    Every zone named by a user goes through here, so that all of them get this message.
+    """
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        # ValueError: names zoneinfo refuses outright (absolute paths, "..").
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: names zoneinfo refuses outright (absolute paths, ".."), or a file of the
+        # tz database that is not a zone (zone.tab); OSError: a folder of it ("Europe").
         pass
     # Listing the zones reads the tz database from disk: only worth it on this error path.
     close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.7)
@@ -138,4 +142,4 @@ class SiteSettings(Section):
     @property
     def zone(self) -> ZoneInfo:
         # ZoneInfo caches instances by key, so this is a dictionary lookup after the first call.
-        return ZoneInfo(self.timezone)
+        return load_zone(self.timezone)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from sitewatch.config.base import Section
 
@@ -26,3 +26,23 @@ class StoreSettings(Section):
     retry_interval_s: float = Field(
         5.0, ge=0, le=3600, description="how often to retry an unreachable database while buffering"
     )
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: SecretStr) -> SecretStr:
+        # check-config must refuse what the store would refuse at start. Imported here:
+        # SQLAlchemy and Alembic load only when a file names a URL.
+        from sitewatch.store.engine import StoreUrlError, parse_url
+
+        try:
+            port = parse_url(url.get_secret_value()).port
+        except StoreUrlError as exc:
+            raise ValueError(str(exc)) from None  # its message never holds the password
+        except ValueError:
+            # Raised by SQLAlchemy (a port that is not a number); its text quotes the URL.
+            raise ValueError(
+                "invalid database URL (expected sqlite:///FILE or postgresql://USER@HOST/DB)"
+            ) from None
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"invalid database URL: port {port} is not from 1 to 65535")
+        return url

@@ -113,9 +113,22 @@ def test_moment_parses(value, expected) -> None:
     assert parsed == expected and type(parsed) is type(expected)
 
 
-@pytest.mark.parametrize("value", ["next monday", "2025-13-01", 20251103, None])
+@pytest.mark.parametrize("value", ["next monday", "2025-11-03 noon", 20251103, None])
 def test_moment_rejects(value) -> None:
     with pytest.raises(ValueError, match="expected a date"):
+        parse_moment(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2025-13-01", "month must be in 1..12"),
+        ("2025-02-30", "day is out of range for month"),
+        ("2025-01-01 10:61", "minute must be in 0..59"),
+    ],
+)
+def test_moment_names_what_is_impossible(value: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"invalid date/time '{value}': {reason}"):
         parse_moment(value)
 
 

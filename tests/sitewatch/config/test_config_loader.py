@@ -36,6 +36,11 @@ permits:
 
 # Six lines: a site whose weekly schedule entries follow on line 7.
 SCHEDULE_HEAD = "sites:\n  - id: a\n    name: A\n    timezone: UTC\n    schedule:\n      weekly:\n"
+# Six lines: site 'a' and a permit for it whose valid_to follows on line 7.
+PERMIT_HEAD = (
+    "sites:\n  - {id: a, name: A, timezone: UTC}\npermits:\n  - id: p\n    site: a\n"
+    "    valid_from: 2025-01-01\n"
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "site.yaml") -> Path:
@@ -122,6 +127,28 @@ def test_typo_bad_timezone_and_inverted_permit_one_line_each(tmp_path: Path) -> 
             "detector:\n  backend: tensorrt\n",
             "2: detector.backend: Input should be 'onnxruntime' or 'openvino'",
         ),
+        (
+            SCHEDULE_HEAD.replace("weekly", "holidays") + "        - date: 2025-02-30\n",
+            "7: sites.0.schedule.holidays.0.date: Input should be a valid date or datetime, day value",
+        ),
+        (
+            PERMIT_HEAD + "    valid_to: 2025-01-01 10:61:00\n",
+            "7: permits.0.valid_to: invalid date/time '2025-01-01 10:61:00': minute must be in 0..59",
+        ),
+        (
+            PERMIT_HEAD + "    valid_to: 9999-12-31 22:00\n",
+            "7: permits.0.valid_to: a date and time on 9999-12-31 is too close to the end of the calendar",
+        ),
+        (
+            "sites:\n  - id: a\n    name: A\n    timezone: Europe\n",
+            "4: sites.0.timezone: unknown IANA timezone 'Europe'",  # a folder of the tz database
+        ),
+        (
+            "push:\n  webhooks:\n    backoff_base_s: 10\n    backoff_cap_s: 5\n",
+            "4: push.webhooks.backoff_cap_s: backoff_cap_s (5) must not be below backoff_base_s (10)",
+        ),
+        # 1 == True in Python, but they are different YAML keys, not a duplicate.
+        ("detector:\n  1: a\n  true: b\n", "2: detector.1: Keys should be strings"),
     ],
 )
 def test_single_problems_name_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
@@ -138,12 +165,72 @@ def test_single_problems_name_line_and_field(tmp_path: Path, text: str, expected
         ("detector:\n  model: a\n bad: indent\n", 3, "YAML syntax error"),
         ("a: 1\n\tb: 2\n", 2, "YAML syntax error"),
         ("- just\n- a list\n", 1, "the top level must be a mapping"),
+        ("a: &a [*a]\n", 1, "a YAML alias refers to the anchor it is inside"),
+        ("a: &a {<<: *a}\n", 1, "a YAML alias refers to the anchor it is inside"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", None, "YAML nested too deeply"),
+        # "Billion laughs": 10 levels of 10 aliases would be 10**10 values.
+        (
+            "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10)),
+            1,
+            "YAML aliases expand to more than 100000 values",
+        ),
     ],
 )
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path, text: str, line: int, problem: str) -> None:
     path = write(tmp_path, text)
     lines = load_errors(path)
-    assert len(lines) == 1 and lines[0].startswith(f"{path}:{line}: {problem}"), lines
+    where = f"{path}:{line}" if line else f"{path}"
+    assert len(lines) == 1 and lines[0].startswith(f"{where}: {problem}"), lines
+
+
+def test_reused_anchors_and_merge_keys_still_work(tmp_path: Path) -> None:
+    text = dedent(
+        """\
+        rules:
+          no_helmet: &fast {close_after_s: 5, cooldown_s: 5}
+          out_of_hours:
+            <<: {close_after_s: 5}
+            persistence_s: 3
+        fixtures: {}
+        """
+    )
+    settings = load_settings(write(tmp_path, text))
+    assert settings.rules.no_helmet.close_after_s == settings.rules.out_of_hours.close_after_s == 5
+
+
+def test_empty_sections_count_as_left_out(tmp_path: Path) -> None:
+    """``permits:`` with every item commented out is null in YAML, not a wrong type."""
+    text = "permits:\n#  - id: p1\nrules:\nstore:\npush:\n  webhooks:\n    targets:\n"
+    assert load_settings(write(tmp_path, text)) == Settings()
+    text = SCHEDULE_HEAD + "      holidays:\ncameras:\n  - {id: c, site: a, url: x.mp4, zones: {work: }}\n"
+    settings = load_settings(write(tmp_path, text))
+    assert settings.sites[0].schedule.weekly == () and settings.cameras[0].zones.work == ()
+
+
+def test_a_permit_without_end_loads(tmp_path: Path) -> None:
+    path = write(tmp_path, PERMIT_HEAD + "    valid_to: 9999-12-31\n")
+    assert str(load_settings(path).permits[0].valid_to) == "9999-12-31"
+    path = write(
+        tmp_path, PERMIT_HEAD.replace("2025-01-01", "2025-01-01T22:00+01:00") + "    valid_to: 9999-12-31\n"
+    )
+    assert str(load_settings(path).permits[0].valid_to) == "9999-12-31"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mysql://sw:Hunter2secret@db/sw", "unsupported database 'mysql'"),
+        ("postgresql://sw:Hunter2secret@db:x/sw", "invalid database URL"),
+        ("postgresql://sw:Hunter2secret@db:99999/sw", "invalid database URL: port 99999"),
+        ("not a url Hunter2secret", "invalid database URL"),
+    ],
+)
+def test_store_url_is_checked_without_showing_it(tmp_path: Path, url: str, problem: str) -> None:
+    path = write(tmp_path, f"api: {{}}\nstore:\n  url: {url!r}\n")
+    lines = load_errors(path)
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:3: store.url: {problem}"), lines
+    assert "Hunter2secret" not in lines[0]
 
 
 def test_missing_and_empty_files(tmp_path: Path) -> None:

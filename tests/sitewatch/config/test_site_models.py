@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sitewatch.config import Settings
 from sitewatch.config.cameras import CameraSettings, redact_url
 from sitewatch.config.permits import PermitSettings
-from sitewatch.config.sites import SiteSettings
+from sitewatch.config.sites import SiteSettings, load_zone
 from sitewatch.config.zones import Polygon
 
 SECRET_URL = "rtsp://admin:Hunter2secret@192.0.2.10:554/Streaming/Channels/102"
@@ -45,12 +45,17 @@ def test_known_timezones(zone: str) -> None:
         ("Mars/Olympus", "e.g."),
         ("../etc/passwd", "e.g."),
         ("", "e.g."),
+        ("Europe", "did you mean"),  # a folder of the tz database
+        ("zone.tab", "e.g."),  # a file of it that is no zone
     ],
 )
 def test_unknown_timezones(zone: str, hint: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SiteSettings.model_validate(site_dict(timezone=zone))
     assert any("unknown IANA timezone" in m and hint in m for m in messages(caught.value))
+    # The same helper checks `eval make-clips --timezone`.
+    with pytest.raises(ValueError, match="unknown IANA timezone"):
+        load_zone(zone)
 
 
 def test_schedule_defaults_and_holiday_checks() -> None:
@@ -144,6 +149,7 @@ def test_bad_polygons(points, message: str) -> None:
         ("2025-11-03", "2025-11-02 23:00", False),
         ("2025-11-03T22:00+01:00", "2025-11-03T22:30+02:00", False),  # 21:00Z then 20:30Z
         ("2025-11-03T22:00+01:00", "2025-11-04T06:00+01:00", True),
+        ("2025-11-03", "9999-12-31", True),  # a permit without end
     ],
 )
 def test_permit_bounds_in_order(valid_from: str, valid_to: str, ok: bool) -> None:
@@ -162,6 +168,7 @@ def test_permit_bounds_in_order(valid_from: str, valid_to: str, ok: bool) -> Non
         ("2025-11-03 22:00", "2025-11-03T21:30:00Z", True),  # 22:30 local
         ("2025-11-03 22:00", "2025-11-03T20:30:00Z", False),  # 21:30 local
         ("2025-11-03T23:30:00Z", "2025-11-04", True),  # valid_to date = through the 4th
+        ("2025-11-03T23:30:00Z", "9999-12-31", True),  # without end
     ],
 )
 def test_mixed_permit_bounds_use_the_site_zone(valid_from: str, valid_to: str, ok: bool) -> None:
