@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -27,18 +28,36 @@ def serve_api(
     import uvicorn
 
     from sitewatch.api import create_app
-    from sitewatch.store import StoreUnavailable, StoreUrlError
+    from sitewatch.service.api_server import PortInUse, bind_socket
+    from sitewatch.store import StoreError
 
     settings = settings_with_db(config, db)
+    host, port = host or settings.api.host, port or settings.api.port
+    # As ``serve`` does: bind first, so that a taken port is one clear line (uvicorn would log
+    # its error and exit 3), and before the database is opened for nothing.
     try:
-        application = create_app(settings)
-    except (StoreUrlError, StoreUnavailable) as exc:
+        sock = bind_socket(host, port)
+    except PortInUse as exc:
         raise UserError(str(exc)) from None
-    uvicorn.run(
-        application,
-        host=host or settings.api.host,
-        port=port or settings.api.port,
-        log_level="info",
-        # SSE clients hold connections open; do not let them hold up a shutdown for long
-        timeout_graceful_shutdown=5,
-    )
+    try:
+        try:
+            application = create_app(settings)
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+        server = uvicorn.Server(
+            uvicorn.Config(
+                application,
+                log_level="info",
+                # SSE clients hold connections open; do not let them hold up a shutdown for long
+                timeout_graceful_shutdown=5,
+            )
+        )
+        # uvicorn says where it listens only when it binds the socket itself
+        shown = f"[{host}]" if ":" in host else host
+        print(f"sitewatch API on http://{shown}:{port}/api/v1/docs (Ctrl-C stops it)", file=sys.stderr)
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # uvicorn hands Ctrl-C back once it has shut down, as uvicorn.run swallows it
+    finally:
+        sock.close()

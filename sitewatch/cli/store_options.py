@@ -34,10 +34,11 @@ def settings_with_db(config: Path | None, db: str | None) -> Settings:
     return settings
 
 
-def open_store_or_fail(settings: Settings):
-    from sitewatch.store import StoreUnavailable, StoreUrlError, open_store_from_settings
+def open_store_or_fail(settings: Settings, *, evidence: bool = True):
+    """Open the store; ``evidence=False`` for commands that never touch snapshots (``keys``)."""
+    from sitewatch.store import StoreError, open_store_from_settings
 
     try:
-        return open_store_from_settings(settings.store)
-    except (StoreUrlError, StoreUnavailable) as exc:
+        return open_store_from_settings(settings.store, create_evidence_dir=evidence)
+    except StoreError as exc:
         raise UserError(str(exc)) from None

@@ -86,7 +86,7 @@ class Service:
         return self
 
     def _start(self) -> None:
-        from sitewatch.store import StoreUnavailable, StoreUrlError, open_store_from_settings
+        from sitewatch.store import StoreError, open_store_from_settings
 
         api = self.settings.api
         if self.with_api:
@@ -96,7 +96,7 @@ class Service:
                 raise ServiceError(str(exc)) from None
         try:
             self.store = open_store_from_settings(self.settings.store)
-        except (StoreUrlError, StoreUnavailable) as exc:
+        except StoreError as exc:
             raise ServiceError(str(exc)) from None
         sites, cameras = self.store.sync_config(self.settings)
         # Pipelines before close_dangling: seeding needs to know which events the last run left open.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitewatch.store.engine import StoreUrlError, make_engine, migrate, parse_url, safe_url
+from sitewatch.store.engine import StoreUrlError, make_engine, migrate, parse_url, safe_url, sqlite_file
+from sitewatch.store.errors import StoreError, StoreUnusable
 from sitewatch.store.evidence_files import EvidenceFiles
 from sitewatch.store.store import Store, StoreUnavailable, default_evidence_dir, is_outage
 
@@ -22,11 +23,15 @@ def open_store(
     *,
     buffer_max_changes: int = 10_000,
     retry_interval_s: float = 5.0,
+    create_evidence_dir: bool = True,
 ) -> Store:
     """Connect, apply any pending migrations, and return a ready ``Store``.
 
-    Raises ``StoreUrlError`` for a URL that cannot be used and ``StoreUnavailable``
-    when the database cannot be reached; neither message contains a password.
+    Raises a ``StoreError`` for anything the user can fix: ``StoreUrlError`` for a URL
+    that cannot be used, ``StoreUnavailable`` when the database cannot be reached,
+    ``StoreUnusable`` when it (or the evidence folder) is there but cannot be used.
+    No message contains a password. ``create_evidence_dir=False`` is for commands
+    that never touch snapshots (``sitewatch keys``): the folder is neither created nor checked.
     """
     from sqlalchemy.exc import DBAPIError
 
@@ -34,12 +39,16 @@ def open_store(
     engine = make_engine(parsed)
     try:
         migrate(engine)
+        evidence = EvidenceFiles(
+            evidence_dir if evidence_dir is not None else default_evidence_dir(parsed),
+            create=create_evidence_dir,
+        )
     except DBAPIError as exc:
         engine.dispose()
-        if is_outage(exc):
-            raise StoreUnavailable(f"cannot reach database {safe_url(parsed)}") from None
+        raise _open_error(parsed, exc) from None
+    except BaseException:
+        engine.dispose()
         raise
-    evidence = EvidenceFiles(evidence_dir if evidence_dir is not None else default_evidence_dir(parsed))
     return Store(
         engine,
         evidence,
@@ -49,14 +58,45 @@ def open_store(
     )
 
 
-def open_store_from_settings(settings) -> Store:
+def _open_error(parsed, exc) -> StoreError:
+    """What to tell the user about a database error while opening the store."""
+    shown = safe_url(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        # There is no server to be down: SQLite's own words (not a database, locked, unreadable)
+        # say what is wrong with the file, and they hold no secret.
+        path = sqlite_file(parsed)
+        where = f"database file {path}" if path is not None else f"database {shown}"
+        said = str(exc.orig).splitlines() or [type(exc.orig).__name__]
+        return StoreUnusable(f"cannot use {where}: {said[0]}")
+    if is_outage(exc):
+        return StoreUnavailable(f"cannot reach database {shown}")
+    diag = getattr(exc.orig, "diag", None)
+    if getattr(exc.orig, "sqlstate", None) and diag is not None and diag.message_primary:
+        # The server's words (permission denied, ...) never contain the client's password.
+        return StoreUnusable(f"cannot use database {shown}: {diag.message_primary}")
+    # The driver's own words may quote the connection string, password included.
+    return StoreUrlError(
+        f"invalid database URL {shown}: the PostgreSQL driver refused it ({type(exc.orig).__name__})"
+    )
+
+
+def open_store_from_settings(settings, *, create_evidence_dir: bool = True) -> Store:
     """``open_store`` for a ``StoreSettings`` section."""
     return open_store(
         settings.url.get_secret_value(),
         settings.evidence_dir,
         buffer_max_changes=settings.buffer_max_changes,
         retry_interval_s=settings.retry_interval_s,
+        create_evidence_dir=create_evidence_dir,
     )
 
 
-__all__ = ["Store", "StoreUnavailable", "StoreUrlError", "open_store", "open_store_from_settings"]
+__all__ = [
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "StoreUnusable",
+    "StoreUrlError",
+    "open_store",
+    "open_store_from_settings",
+]

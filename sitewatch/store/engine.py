@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
+from sitewatch.store.errors import StoreError, StoreUnusable, folder_problem
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+# Query parameters that can carry a secret. libpq takes ``password`` and ``sslpassword`` there,
+# and psycopg takes a whole connection string in ``conninfo`` ("host=... password=...");
+# ``dsn`` is psycopg2's name for the same. The rest are for whatever else looks like one.
+_SECRET_QUERY_KEY = re.compile(r"pass|pwd|secret|token|key|auth|conninfo|dsn", re.IGNORECASE)
+MASK = "***"
 
-class StoreUrlError(ValueError):
+
+class StoreUrlError(StoreError, ValueError):
     """A database URL that cannot be used; the message never contains the password."""
 
 
@@ -22,9 +34,11 @@ def parse_url(url: str | URL) -> URL:
     """Normalise a user-given URL: plain ``postgresql://`` means psycopg 3."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
-    except ArgumentError:
+    except (ArgumentError, ValueError):
+        # ValueError: a port that is not a number, an unclosed [IPv6 address]. Its text
+        # quotes pieces of the URL, so it is not passed on.
         raise StoreUrlError(
-            "database URL is not valid (expected sqlite:///FILE or postgresql://USER@HOST/DB)"
+            "invalid database URL (expected sqlite:///FILE or postgresql://USER@HOST/DB)"
         ) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
@@ -35,11 +49,20 @@ def parse_url(url: str | URL) -> URL:
 
 
 def safe_url(url: str | URL) -> str:
-    """The URL for messages and logs: password masked."""
+    """The URL for messages and logs: password masked, in the user part and in the query."""
     try:
-        return parse_url(url).render_as_string(hide_password=True)
+        parsed = parse_url(url)
     except StoreUrlError:
         return "<invalid database URL>"
+    # render_as_string(hide_password=True) masks only the user part's password, and it would
+    # percent-encode a mask put into the query: render the query here.
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        (key, MASK if _SECRET_QUERY_KEY.search(key) else value)
+        for key, values in parsed.query.items()
+        for value in (values if isinstance(values, tuple) else (values,))
+    ]
+    return f"{shown}?{urlencode(pairs, safe='*')}" if pairs else shown
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -53,7 +76,12 @@ def make_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_file(parsed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnusable(
+                    f"cannot create the folder of database file {path}: {folder_problem(path.parent, exc)}"
+                ) from None
             engine = create_engine(parsed, connect_args={"timeout": 30})
         else:
             # an in-memory database lives in one connection: share it across threads
@@ -89,5 +117,30 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (from empty, or from any older one)."""
     config = alembic_config()
     with engine.begin() as connection:
+        _check_schema_is_ours(connection, config, safe_url(engine.url))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _check_schema_is_ours(connection: Connection, config: Config, shown: str) -> None:
+    """Refuse, with a message that says why, a database that the migrations cannot take up."""
+    from sitewatch.store.models import Base
+
+    # A newer sitewatch's revision is unknown here; alembic would only say "Can't locate revision".
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_heads()
+    for revision in current:
+        if revision not in known:
+            raise StoreUnusable(
+                f"database {shown} was written by a newer sitewatch (schema revision {revision}); "
+                "upgrade sitewatch or use another database"
+            )
+    # Our table names without our revision: another program's tables, which creating ours would
+    # fail on ("table events already exists", which for SQLite reads like an outage).
+    if not current:
+        clashing = sorted(set(inspect(connection).get_table_names()) & set(Base.metadata.tables))
+        if clashing:
+            raise StoreUnusable(
+                f"database {shown} has tables named like sitewatch's ({', '.join(clashing)}) "
+                "but no sitewatch schema revision: they belong to something else; use another database"
+            )

@@ -11,11 +11,22 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from sitewatch.store.errors import StoreUnusable, folder_problem
+
 
 class EvidenceFiles:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, create: bool = True):
+        """``create=False`` for users that never read or write snapshots: the folder is left alone."""
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if create:
+            # Created (and so checked) up front: a broken folder found at the first event
+            # would lose that event's evidence and every one after it.
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnusable(
+                    f"cannot create evidence folder {self.directory}: {folder_problem(self.directory, exc)}"
+                ) from None
 
     def path_for(self, evidence_id: str) -> Path:
         try:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sitewatch.events import ChangeKind, EventChange
 from sitewatch.store.audit import record_audit
 from sitewatch.store.buffer import ChangeBuffer
+from sitewatch.store.errors import StoreError
 from sitewatch.store.evidence_files import EvidenceFiles
 from sitewatch.store.models import Camera
 from sitewatch.store.types import utc_now
@@ -34,7 +35,7 @@ log = logging.getLogger("sitewatch.store")
 WRITE_CHUNK = 200  # changes per transaction when draining the buffer
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(StoreError, RuntimeError):
     """The database cannot be reached (the message names it without its password)."""
 
 
