@@ -101,8 +101,13 @@ def _images_in(entry: Path, data_yaml: Path, split: str) -> list[Path]:
         return sorted(p for p in entry.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if entry.is_file() and entry.suffix.lower() == ".txt":
         # An image list: one path a line; relative paths are relative to the list's folder.
+        try:
+            text = entry.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
+            raise DatasetError(f"{data_yaml}: cannot read the {split!r} image list {entry}: {reason}") from None
         listed = []
-        for line in entry.read_text().splitlines():
+        for line in text.splitlines():
             line = line.strip()
             if line:
                 path = Path(line)
@@ -120,7 +125,9 @@ def load_split(data: Path, split: str) -> YoloSplit:
     """
     data_yaml = find_data_yaml(Path(data))
     try:
-        spec = yaml.safe_load(data_yaml.read_text())
+        spec = yaml.safe_load(data_yaml.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:  # a ValueError, not an OSError: a binary file named .yaml
+        raise DatasetError(f"cannot read {data_yaml}: not UTF-8 text") from None
     except (OSError, yaml.YAMLError) as exc:
         raise DatasetError(f"cannot read {data_yaml}: {exc}".splitlines()[0]) from None
     if not isinstance(spec, Mapping):
@@ -133,7 +140,7 @@ def load_split(data: Path, split: str) -> YoloSplit:
     if not entries:
         present = [s for s in ("train", "val", "test") if spec.get(s)]
         raise DatasetError(f"{data_yaml} has no {split!r} split (it has: {', '.join(present) or 'none'})")
-    root = Path(spec.get("path") or ".")
+    root = Path(str(spec.get("path") or "."))  # a number here is a folder name, not a crash
     if not root.is_absolute():
         root = data_yaml.parent / root
     images: list[Path] = []

@@ -49,20 +49,51 @@ class DataSource:
         return cls(Path(path), pairs)
 
 
+class DataYamlError(ValueError):
+    """A data.yaml that cannot be used; the message names the file and is meant for the user."""
+
+
 def read_data_yaml(data_yaml: Path) -> tuple[Path, dict[str, Path], list[str]]:
-    """Return (root, {split: images dir}, class names) of an Ultralytics data.yaml."""
-    spec = yaml.safe_load(data_yaml.read_text())
-    root = Path(spec.get("path") or ".")
-    if not root.is_absolute():
-        root = (data_yaml.parent / root).resolve()
+    """Return (root, {split: images dir}, class names) of an Ultralytics data.yaml.
+
+    A file that is not one (unreadable, not YAML, no ``names``, ...) is a
+    DataYamlError whose message names the file and what is wrong with it.
+    """
+    # evaluation/yolo_dataset.py reads data.yaml files too (for evaluation, with
+    # lists of folders); the two do not import each other, so each checks its own.
+    try:
+        spec = yaml.safe_load(data_yaml.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataYamlError(f"{data_yaml}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DataYamlError(f"{data_yaml}: not a YOLO data.yaml (not UTF-8 text)") from None
+    except yaml.YAMLError as exc:
+        raise DataYamlError(f"{data_yaml}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(spec, Mapping):
+        raise DataYamlError(f"{data_yaml}: not a YOLO data.yaml (expected a mapping with 'names' and splits)")
+    if "names" not in spec:
+        raise DataYamlError(f"{data_yaml}: not a YOLO data.yaml (no 'names' listing the classes)")
     names = spec["names"]
     if isinstance(names, Mapping):
-        names = [names[k] for k in sorted(names)]
+        # Labels give class indices: the keys must be 0..N-1 for them to mean anything.
+        if set(names) != set(range(len(names))):
+            raise DataYamlError(f"{data_yaml}: 'names' keys must be the class indices 0..{len(names) - 1}")
+        names = [names[k] for k in range(len(names))]
+    if not isinstance(names, list) or not names:
+        raise DataYamlError(f"{data_yaml}: 'names' must list the class names")
+    root = spec.get("path") or "."
+    if not isinstance(root, str):
+        raise DataYamlError(f"{data_yaml}: 'path' must be a folder, not {root!r}")
+    root = Path(root)
+    if not root.is_absolute():
+        root = (data_yaml.parent / root).resolve()
     splits = {}
     for split in SPLITS:
         if spec.get(split):
+            if not isinstance(spec[split], str):
+                raise DataYamlError(f"{data_yaml}: split {split!r} must be one folder of images")
             splits[split] = (root / spec[split]).resolve()
-    return root, splits, list(names)
+    return root, splits, [str(n) for n in names]
 
 
 def class_index_map(names: Sequence[str], class_map: Mapping[str, str]) -> dict[int, int]:
@@ -79,6 +110,26 @@ def class_index_map(names: Sequence[str], class_map: Mapping[str, str]) -> dict[
     if missing:
         raise ValueError(f"mapping names classes {missing} that the data set does not have ({names})")
     return {i: SITEWATCH_CLASSES.index(class_map[n]) for i, n in enumerate(names) if n in class_map}
+
+
+def read_sources(sources: Sequence[DataSource]) -> list[tuple[dict[str, Path], list[str], dict[int, int]]]:
+    """(splits, class names, index map) of every source, checked before anything is written.
+
+    Raises ValueError (a bad data.yaml or class mapping) or FileNotFoundError (a
+    missing split folder), the message naming the data.yaml.
+    """
+    read = []
+    for source in sources:
+        _, splits, names = read_data_yaml(source.data_yaml)
+        try:
+            index_map = class_index_map(names, source.class_map)
+        except ValueError as exc:
+            raise DataYamlError(f"{source.data_yaml}: {exc}") from None
+        for split, images in splits.items():
+            if not images.is_dir():
+                raise FileNotFoundError(f"{source.data_yaml}: split {split!r} folder {images} does not exist")
+        read.append((splits, names, index_map))
+    return read
 
 
 def relabel(text: str, index_map: Mapping[int, int]) -> str:
@@ -176,15 +227,15 @@ def build_training_set(
         raise ValueError(f"far_field must lie between 0 and 2 (canvases per train photo), not {far_field}")
     if not sources:
         raise ValueError("no data set given")
+    # Every source is checked first, so that a bad one leaves no half-built work folder.
+    read = read_sources(sources)
+    if not all(any(split in splits for splits, _, _ in read) for split in ("train", "val")):
+        raise ValueError("the data sets together need a train and a val split")
     workdir.mkdir(parents=True, exist_ok=True)
     combined: dict[str, list[str]] = {s: [] for s in SPLITS}
-    for n, source in enumerate(sources):
-        _, splits, names = read_data_yaml(source.data_yaml)
-        index_map = class_index_map(names, source.class_map)
+    for n, (splits, names, index_map) in enumerate(read):
         identity = index_map == {i: i for i in range(len(SITEWATCH_CLASSES))} and len(names) == 3
         for split, images in splits.items():
-            if not images.is_dir():
-                raise FileNotFoundError(f"{source.data_yaml}: split {split!r} folder {images} does not exist")
             drawn_into = split == "train" and lookalikes > 0
             far = split == "train" and far_field > 0
             used_as_is = identity and not drawn_into
@@ -217,8 +268,6 @@ def build_training_set(
         "names": dict(enumerate(SITEWATCH_CLASSES)),
         **{split: dirs for split, dirs in combined.items() if dirs},
     }
-    if "train" not in spec or "val" not in spec:
-        raise ValueError("the data sets together need a train and a val split")
     out = workdir / "data.yaml"
     out.write_text(yaml.safe_dump(spec, sort_keys=False))
     return out

@@ -61,6 +61,7 @@ class VideoStats:
     frames_read: int = 0
     frames_scored: int = 0
     failed_frames: int = 0
+    incomplete: bool = False  # not decoded to the end (truncated or corrupt); see VideoFileSource.incomplete
 
 
 @dataclass
@@ -147,6 +148,7 @@ def score_videos(
             emit(pipeline.close())
             stats.frames_read = source.frames_read
             stats.failed_frames = source.failed_frames
+            stats.incomplete = source.incomplete
     finally:
         if detections_file is not None:
             detections_file.close()

@@ -32,6 +32,11 @@ from sitewatch.types import Frame
 # damaged stretch of a few frames is skipped and counted; a truncated file
 # stops here instead of spinning on read errors.
 MAX_CONSECUTIVE_FAILURES = 50
+# Frames the container promised that may fail to decode before a file counts
+# as not read to the end: some containers (MKV, WebM, variable-rate MP4) only
+# estimate their length from duration and rate, and can be a frame or two over.
+FRAME_COUNT_SLACK = 2
+FRAME_COUNT_SLACK_SHARE = 0.01
 _END = object()
 
 
@@ -82,7 +87,8 @@ class VideoFileSource:
     """Iterate over every ``stride``-th frame of a video file as ``Frame`` values.
 
     ``frames_read`` counts decoded frames (scored or skipped by the stride),
-    ``failed_frames`` frames the decoder could not read in a damaged stretch.
+    ``failed_frames`` frames the decoder could not read: damaged stretches it
+    skipped, and the frames the container promised after the last one it read.
     """
 
     def __init__(self, path: Path, source_id: str, start: datetime, stride: int = 1, queue_size: int = 4):
@@ -143,6 +149,12 @@ class VideoFileSource:
     @property
     def finished(self) -> bool:
         return self._ended or self._stop.is_set()
+
+    @property
+    def incomplete(self) -> bool:
+        """More frames failed to decode than a container's slightly-off length explains (truncated, corrupt)."""
+        slack = max(FRAME_COUNT_SLACK, int(self.info.frame_count * FRAME_COUNT_SLACK_SHARE))
+        return self.failed_frames > slack
 
     def stats(self) -> SourceStats:
         if self._ended or self._stop.is_set():
@@ -214,9 +226,12 @@ class VideoFileSource:
                     failures += 1
                     if failures >= MAX_CONSECUTIVE_FAILURES:
                         break
-                    self.failed_frames += 1
                     index += 1
                     continue
+                # A failed stretch counts once a frame after it decodes: a run of
+                # failures at the end is the end of a file of unknown length, or
+                # (length known) is counted from the promise below.
+                self.failed_frames += failures
                 failures = 0
                 self.frames_read += 1
                 self._last_index = index
@@ -230,8 +245,8 @@ class VideoFileSource:
             self._error = exc
         finally:
             cap.release()
-            # The failures counted just before giving up on a truncated tail
-            # are frames the container promised but never delivered.
-            if self.info.frame_count > index:
+            # Frames the container promised but never delivered (a truncated
+            # tail); not when the consumer stopped reading early.
+            if self.info.frame_count and not self._stop.is_set():
                 self.failed_frames = max(self.failed_frames, self.info.frame_count - self.frames_read)
             self._put(_END)

@@ -34,7 +34,19 @@ def create(
     config: ConfigOption = None,
 ) -> None:
     """Create a key. It is printed once, alone on the last line; only its hash is stored."""
-    store = open_store_or_fail(settings_with_db(config, db))
+    if any(not s.strip() for s in site or []):
+        # A key for site "" would see nothing, while listing as if it saw every site.
+        raise UserError("--site needs a site id (leave --site out for a key to every site)")
+    settings = settings_with_db(config, db)
+    if config is not None:
+        # A misspelt site would give a key that silently sees nothing.
+        known = sorted(s.id for s in settings.sites)
+        unknown = sorted(set(site or []) - set(known))
+        if unknown:
+            raise UserError(
+                f"--site {unknown[0]!r} is not a site of {config} (its sites: {', '.join(known) or 'none'})"
+            )
+    store = open_store_or_fail(settings, evidence=False)
     try:
         with store.session() as session, session.begin():
             key = create_key(session, role, sites=site or [], name=name)
@@ -49,12 +61,13 @@ def create(
 @report_user_errors
 def list_keys(db: DbOption = None, config: ConfigOption = None) -> None:
     """List keys (ids, roles, sites; never secrets)."""
-    store = open_store_or_fail(settings_with_db(config, db))
+    store = open_store_or_fail(settings_with_db(config, db), evidence=False)
     try:
         with store.session() as session:
             for row in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
                 state = "revoked" if row.revoked_at else "active"
-                sites = ",".join(row.sites) or "*"
+                # Only a key without sites sees every site ("*"); an empty site id is shown as "".
+                sites = ",".join(s or '""' for s in row.sites) if row.sites else "*"
                 print(f"{row.id}\t{row.role}\t{sites}\t{state}\t{row.name or ''}")
     finally:
         store.close()
@@ -68,7 +81,7 @@ def revoke(
     config: ConfigOption = None,
 ) -> None:
     """Revoke a key; requests with it are refused from now on."""
-    store = open_store_or_fail(settings_with_db(config, db))
+    store = open_store_or_fail(settings_with_db(config, db), evidence=False)
     try:
         with store.session() as session, session.begin():
             if not revoke_key(session, key_id):

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
 from sitewatch.cli.app import app
 from sitewatch.cli.errors import UserError, report_user_errors
@@ -46,6 +45,6 @@ def quantize(
             raise UserError(f"{data}: no train split to calibrate on")
         chosen = calibration_photos(splits["train"], photos)
         quantize_model(source, target, chosen)
-    except (ModelError, ValueError, KeyError, OSError, yaml.YAMLError) as exc:
-        raise UserError(f"{data}: {exc}" if isinstance(exc, (KeyError, yaml.YAMLError)) else str(exc)) from None
+    except (ModelError, ValueError, OSError) as exc:  # read_data_yaml's messages name the file
+        raise UserError(str(exc)) from None
     typer.echo(f"int8 model: {target} ({len(chosen)} calibration photos)")

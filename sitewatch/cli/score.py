@@ -25,6 +25,11 @@ class TilesMode(StrEnum):
     off = "off"
 
 
+# Exit code when every output was written but some video could not be decoded to
+# the end: the events cover only what decoded, which a script must not take for
+# the whole recording. Bad input refused up front exits 2 (EXIT_USER_ERROR).
+EXIT_INCOMPLETE_INPUT = 3
+
 START_HELP = (
     "Wall-clock time of the first frame, ISO 8601 (e.g. 2026-05-04T23:30:00+02:00). Without an offset it is "
     "read in the camera's site timezone (--config/--camera), else in this machine's timezone. "
@@ -33,11 +38,20 @@ START_HELP = (
 )
 
 
+# Site schedules look a day back and about a year ahead of each frame: a --start
+# near either end of the calendar (years 1 and 9999) would overflow that arithmetic.
+START_YEARS = range(1900, 9000)
+
+
 def parse_start(text: str, tz) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise UserError(f"--start {text!r} is not an ISO 8601 date-time (e.g. 2026-05-04T23:30:00+02:00)") from None
+    if value.year not in START_YEARS:
+        raise UserError(
+            f"--start {text!r} is out of range: give a time in the years {START_YEARS[0]} to {START_YEARS[-1]}"
+        )
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
@@ -146,6 +160,14 @@ def score(
     from sitewatch.scoring import ScoreOptions, VideoJob, score_videos, write_summary
     from sitewatch.streams.file import SourceError, probe
 
+    if db is not None:
+        # An empty or malformed --db is refused (as `keys` does) before any work, not skipped.
+        from sitewatch.store import StoreUrlError, parse_url
+
+        try:
+            parse_url(db)
+        except StoreUrlError as exc:
+            raise UserError(str(exc)) from None
     settings = with_engine(settings_with_db(config, db), backend, precision, streams)
     context = camera_context(settings, camera)
     detector = build_detector(settings, model, tiles.value if tiles else None, context.camera, zoom, recorded=True)
@@ -169,7 +191,7 @@ def score(
         detections=detections,
         formats=frozenset({"jsonl", *(f.value for f in formats or [])}),
     )
-    store = open_store_or_fail(settings) if db else None
+    store = open_store_or_fail(settings) if db is not None else None
     sinks = [lambda changes: store.apply(changes, site_id=context.site_id)] if store else []
     try:
         if store is not None:
@@ -186,6 +208,15 @@ def score(
     summary = result.summary(detector)
     write_summary(out, summary)
     _report(result.events, summary, out, quiet)
+    incomplete = [v for v in result.videos if v.incomplete]
+    for video in incomplete:
+        print(
+            f"warning: {video.path}: not read to the end (truncated or corrupt): {video.failed_frames} frames failed "
+            f"to decode; its events cover the {video.frames_read} frames that did",
+            file=sys.stderr,
+        )
+    if incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE_INPUT)
 
 
 class _progress_bar:

@@ -138,7 +138,7 @@ def train(
     except ImportError:
         raise UserError("training needs the train extra: pip install 'sitewatch[train]' (or make install-train)") from None
     from sitewatch.models.card import write_card
-    from sitewatch.models.datasets import DataSource
+    from sitewatch.models.datasets import DataSource, read_data_yaml, read_sources
     from sitewatch.models.train import MODELS_DIR, TrainSettings, checkpoint_path, export_onnx, read_ledger
     from sitewatch.models.train import train as run_training
 
@@ -149,6 +149,15 @@ def train(
     for source in sources:
         if not source.data_yaml.is_file():
             raise UserError(f"{source.data_yaml}: no such data.yaml")
+    try:
+        # Checked before anything is written under --workdir: training needs every
+        # split folder and class mapping; the card (every mode) reads each data.yaml.
+        for source in sources:
+            read_data_yaml(source.data_yaml)
+        if not (average or export_only):
+            read_sources(sources)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
     settings = TrainSettings(
         name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
         lookalikes=lookalikes, far_field=far_field, init_from=str(init_from) if init_from else None, lr0=lr0,

@@ -161,6 +161,21 @@ def test_make_clips_errors(tmp_path, args, message):
     assert_user_error(run("make-clips", photos, "--out", tmp_path / "out", *args), message)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe\x00names", "cannot read {data}: not UTF-8 text"),
+        (b"", "{data} is not a YOLO data.yaml"),
+        (b"- test/images\n", "{data} is not a YOLO data.yaml"),
+        (b"sites:\n  - id: north\n", "{data}: 'names' must list the class names"),
+    ],
+)
+def test_make_clips_names_a_data_yaml_it_cannot_use(tmp_path, content, message):
+    data = tmp_path / "data.yaml"
+    data.write_bytes(content)
+    assert_user_error(run("make-clips", data, "--out", tmp_path / "out"), message.format(data=data))
+
+
 def test_make_clips_refuses_a_folder_that_is_not_empty(tmp_path):
     photos = write_photo_set(tmp_path / "photos", photos=1)
     (tmp_path / "out").mkdir()

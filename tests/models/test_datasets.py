@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sitewatch.models.datasets import (
     DataSource,
     build_training_set,
     class_index_map,
+    read_data_yaml,
     relabel,
 )
 
@@ -103,6 +105,36 @@ def test_a_missing_split_folder_is_named(tmp_path):
     (tmp_path / "hh" / "valid" / "images").rmdir()
     with pytest.raises(FileNotFoundError, match="split 'val'"):
         build_training_set([DataSource(data)], tmp_path / "work")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not a YOLO data.yaml (expected a mapping"),
+        (b"- train\n- val\n", "not a YOLO data.yaml (expected a mapping"),
+        (b"sites:\n  - id: north\n", "not a YOLO data.yaml (no 'names'"),
+        (b"\xff\xfe\x00names", "not UTF-8 text"),
+        (b"names: [a\n", "not valid YAML"),
+        (b"names: []\n", "'names' must list the class names"),
+        (b"names: {1: head, 2: helmet}\n", "'names' keys must be the class indices 0..1"),
+        (b"names: [head]\npath: 7\n", "'path' must be a folder"),
+        (b"names: [head]\ntrain: [a/images, b/images]\n", "split 'train' must be one folder"),
+    ],
+)
+def test_a_file_that_is_no_data_yaml_is_a_value_error_naming_it(tmp_path, content, message):
+    path = tmp_path / "site.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        read_data_yaml(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_a_bad_second_set_is_found_before_anything_is_written(tmp_path):
+    good = make_set(tmp_path / "hh", list(SITEWATCH_CLASSES), {"a": "0 0.5 0.5 0.1 0.1\n"})
+    other = make_set(tmp_path / "other", ["hat"], {"b": ""})
+    with pytest.raises(ValueError, match=f"{other}: classes \\['hat'\\] are not sitewatch classes"):
+        build_training_set([DataSource(good), DataSource(other)], tmp_path / "work", lookalikes=0.5)
+    assert not (tmp_path / "work").exists()
 
 
 def make_photo_set(root: Path, photos: int) -> Path:

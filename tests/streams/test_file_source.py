@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import sitewatch.streams.file as file_module
 from sitewatch.streams.file import SourceError, VideoFileSource, probe
 
 START = datetime(2026, 5, 4, 23, 30, tzinfo=UTC)
@@ -48,6 +50,36 @@ def test_truncated_video_yields_what_it_can_and_counts_the_rest(truncated_video)
     assert 0 < len(frames) < 40
     assert source.frames_read == len(frames)
     assert source.failed_frames > 0
+
+
+@pytest.mark.parametrize(
+    ("video", "unknown_length", "failed", "incomplete"),
+    [
+        ("small_video", False, 0, False),
+        # A container that does not say how long it is (frame count 0) ends as cleanly.
+        ("small_video", True, 0, False),
+        ("truncated_video", False, None, True),
+    ],
+)
+def test_only_a_video_not_decoded_to_the_end_is_incomplete(request, monkeypatch, video, unknown_length, failed,
+                                                           incomplete):
+    path = request.getfixturevalue(video)
+    if unknown_length:
+        real_probe = file_module.probe
+        monkeypatch.setattr(file_module, "probe", lambda p: dataclasses.replace(real_probe(p), frame_count=0))
+    source = VideoFileSource(path, "cam", START, stride=5)
+    list(source)
+    assert source.incomplete is incomplete
+    if failed is not None:
+        assert source.failed_frames == failed
+
+
+def test_a_frame_count_a_little_over_is_not_incomplete(small_video, monkeypatch):
+    # As a container that estimates its length from duration and rate: 2 frames promised too many.
+    real_probe = file_module.probe
+    monkeypatch.setattr(file_module, "probe", lambda p: dataclasses.replace(real_probe(p), frame_count=32))
+    source = VideoFileSource(small_video, "cam", START)
+    assert len(list(source)) == 30 and source.failed_frames == 2 and not source.incomplete
 
 
 def test_stopping_early_releases_the_decoder(small_video):

@@ -34,6 +34,17 @@ def dataset(tmp_path: Path) -> Path:
     return tmp_path
 
 
+# Files that are no (readable) data.yaml, by name.
+BAD_DATA_YAMLS = {
+    "binary.yaml": b"\xff\xfe\x00names",
+    "empty.yaml": b"",
+    "listed.yaml": b"- test/images\n",
+    "site.yaml": b"sites:\n  - id: north\n",
+    "listfile.yaml": b"test: list.txt\nnames: [head]\n",
+    "list.txt": b"\xff\xfeimages/im0.jpg\n",
+}
+
+
 def run(*args: str):
     return CliRunner().invoke(app, ["eval", "images", *map(str, args)])
 
@@ -92,10 +103,17 @@ def test_two_photos_at_once_give_the_metrics_of_one_at_a_time(dataset):
         (".", ["--model", "data.yaml"], "data.yaml: not a usable ONNX model"),
         (".", ["--iou", "0"], "iou must lie in (0, 1]"),
         (".", ["--precision", "bf16"], "precision 'bf16' needs the openvino backend"),
+        ("binary.yaml", [], "cannot read binary.yaml: not UTF-8 text"),
+        ("empty.yaml", [], "empty.yaml is not a YOLO data.yaml"),
+        ("listed.yaml", [], "listed.yaml is not a YOLO data.yaml"),
+        ("site.yaml", [], "site.yaml: 'names' must list the class names"),
+        ("listfile.yaml", [], "listfile.yaml: cannot read the 'test' image list"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(dataset, monkeypatch, target, extra, message):
     monkeypatch.chdir(dataset)
+    for name, content in BAD_DATA_YAMLS.items():
+        (dataset / name).write_bytes(content)
     result = run(target, *extra)
     assert result.exit_code == 2
     assert message in result.output

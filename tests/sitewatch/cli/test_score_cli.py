@@ -101,12 +101,23 @@ def test_frames_in_flight_on_two_streams_give_the_same_tracks_and_events_as_one(
     assert outputs["2"] == outputs["1"]
 
 
-def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_path):
-    result = score(truncated_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START)
-    assert result.exit_code == 0, result.output
+def test_truncated_video_scores_what_it_can_says_so_and_exits_3(truncated_video, small_video, tmp_path):
+    result = score(small_video, truncated_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START)
+    assert result.exit_code == 3, result.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["failed_frames"] > 0 and summary["frames_scored"] > 0
+    assert [v["incomplete"] for v in summary["videos"]] == [False, True]
+    assert (tmp_path / "o" / "events.jsonl").exists()
     assert "frames failed to decode" in result.output
+    assert f"warning: {truncated_video}: not read to the end" in result.output
+    assert f"warning: {small_video}" not in result.output and "Traceback" not in result.output
+
+
+def test_an_intact_video_exits_0_without_a_warning(small_video, tmp_path):
+    result = score(small_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--start", START, "--stride", "5")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["videos"][0]["incomplete"] is False
 
 
 @pytest.mark.parametrize(
@@ -120,6 +131,7 @@ def test_truncated_video_scores_what_it_can_and_says_so(truncated_video, tmp_pat
         ("bad_config", "bad.yaml"),
         ("bf16_on_onnxruntime", "precision 'bf16' needs backend: openvino"),
         ("streams_over_threads", "streams (3) cannot exceed threads (2)"),
+        ("empty_db", "database URL"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_a_video, tmp_path):
@@ -144,6 +156,8 @@ def test_bad_input_is_one_line_and_exit_code_2(case, expected, small_video, not_
         args += ["--precision", "bf16"]
     elif case == "streams_over_threads":
         args += ["--streams", "3"]
+    elif case == "empty_db":
+        args += ["--db", ""]  # was taken for "no store" and silently skipped
     proc = subprocess.run([sys.executable, "-m", "sitewatch", "score", *map(str, args)], capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert expected in proc.stderr
@@ -155,3 +169,22 @@ def test_help_states_the_default_start():
     result = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "modification time minus the video's duration" in result.output
+
+
+@pytest.mark.parametrize(
+    ("start", "exit_code"),
+    [
+        ("0001-01-01T00:00:00", 2),  # the site schedule's day-before arithmetic overflowed (a traceback)
+        ("9999-12-31T23:00:00", 2),
+        ("1900-01-01T00:00:00", 0),
+        ("8999-12-31T23:59:59+14:00", 0),
+    ],
+)
+def test_a_start_at_the_ends_of_the_calendar_is_refused(small_video, tmp_path, start, exit_code):
+    config = Path(__file__).resolve().parents[3] / "examples" / "site.yaml"
+    result = score(small_video, "--out", tmp_path / "o", "--model", TINY_MODEL, "--config", config, "--camera", "vtest",
+                   "--start", start, "--stride", "10", "--quiet")
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output
+    if exit_code:
+        assert f"--start {start!r} is out of range" in result.output

@@ -34,3 +34,24 @@ def test_bad_training_arguments_are_refused(tmp_path, extra, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"sites:\n  - id: north\n", "site.yaml: not a YOLO data.yaml (no 'names'"),
+        (b"", "site.yaml: not a YOLO data.yaml (expected a mapping"),
+        (b"\xff\xfe\x00names", "site.yaml: not a YOLO data.yaml (not UTF-8 text)"),
+        (b"names: [hat]\ntrain: train/images\n", "site.yaml: classes ['hat'] are not sitewatch classes"),
+        (b"names: [head, helmet, person]\ntrain: nowhere\n", "split 'train' folder"),
+    ],
+)
+def test_a_bad_data_set_is_refused_before_anything_is_written(tmp_path, content, message):
+    data = tmp_path / "site.yaml"
+    data.write_bytes(content)
+    (tmp_path / "train" / "images").mkdir(parents=True)
+    # "PATH:" (an empty class mapping) is how the auditor met it.
+    result = CliRunner().invoke(app, ["train", "--data", f"{data}:", "--workdir", str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
