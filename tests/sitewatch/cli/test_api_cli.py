@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import socket
 
-import pytest
-import yaml
 from typer.testing import CliRunner
 
 from sitewatch.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def taken_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 def test_a_port_in_use_exits_2_before_the_database_is_opened(tmp_path, taken_port):
@@ -29,19 +19,8 @@ def test_a_port_in_use_exits_2_before_the_database_is_opened(tmp_path, taken_por
     assert not db.exists()
 
 
-def test_an_evidence_folder_under_a_file_exits_2(tmp_path):
-    (tmp_path / "site.yaml").write_text("x")
-    config = tmp_path / "sw.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "store": {
-                    "url": f"sqlite:///{tmp_path / 'sw.db'}",
-                    "evidence_dir": str(tmp_path / "site.yaml" / "ev"),
-                }
-            }
-        )
-    )
+def test_an_evidence_folder_under_a_file_exits_2(broken_evidence_config):
+    config = broken_evidence_config
     with socket.socket() as probe:  # a port that is free, so that the evidence folder is what fails
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

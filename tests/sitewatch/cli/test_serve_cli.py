@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ def write(tmp_path: Path, config: dict | str) -> Path:
     path = tmp_path / "site.yaml"
     path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
     return path
-
-
-@pytest.fixture
-def taken_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(

@@ -95,20 +95,9 @@ def test_bad_database_given_in_a_config(tmp_path, make, message):
     assert_one_error_line(runner.invoke(app, ["keys", "list", "--config", str(config)]), message)
 
 
-def test_keys_need_no_evidence_folder(tmp_path):
+def test_keys_need_no_evidence_folder(broken_evidence_config):
     # A broken evidence folder is the business of the commands that store or serve snapshots.
-    (tmp_path / "site.yaml").write_text("x")
-    config = tmp_path / "sw.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "store": {
-                    "url": f"sqlite:///{tmp_path / 'sw.db'}",
-                    "evidence_dir": str(tmp_path / "site.yaml" / "ev"),
-                }
-            }
-        )
-    )
+    config = broken_evidence_config
     result = runner.invoke(app, ["keys", "create", "--role", "viewer", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["keys", "list", "--config", str(config)]).exit_code == 0
