@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO
 
@@ -39,14 +39,15 @@ def iso(ts: datetime) -> str:
     return ts.isoformat(timespec="milliseconds")
 
 
-def event_record(event: Event, snapshot: str | None) -> dict:
-    """The JSON form of an event, as in events.jsonl."""
+def event_record(event: Event, snapshot: str | None, zone: tzinfo | None = None) -> dict:
+    """The JSON form of an event, as in events.jsonl; times shown in ``zone`` (else as they are, UTC)."""
+    start, end = (event.start, event.end) if zone is None else (event.start.astimezone(zone), event.end.astimezone(zone))
     record = {
         "event_id": event.event_id,
         "source": event.source,
         "type": event.type.value,
-        "start": iso(event.start),
-        "end": iso(event.end),
+        "start": iso(start),
+        "end": iso(end),
         "start_frame": event.start_frame,
         "end_frame": event.end_frame,
         "track_id": event.track_id,
@@ -72,6 +73,9 @@ class EventCollector:
     """Follows event changes and keeps each event's final state; writes snapshots on close."""
 
     out_dir: Path
+    # Per source, the zone its times are shown in (that of its --start): the rules work in
+    # UTC, but an inspector reads the site's clock.
+    zones: dict[str, tzinfo] = field(default_factory=dict)
     events: dict[str, dict] = field(default_factory=dict)
     _open: dict[str, Event] = field(default_factory=dict)
 
@@ -83,10 +87,12 @@ class EventCollector:
             event = change.event
             if change.kind is ChangeKind.CLOSED or event.closed:
                 self._open.pop(event.event_id, None)
-                self.events[event.event_id] = event_record(event, self._write_snapshot(event))
+                self.events[event.event_id] = event_record(
+                    event, self._write_snapshot(event), self.zones.get(event.source)
+                )
             else:
                 self._open[event.event_id] = event
-                self.events.setdefault(event.event_id, event_record(event, None))
+                self.events.setdefault(event.event_id, event_record(event, None, self.zones.get(event.source)))
 
     def _write_snapshot(self, event: Event) -> str:
         rel = f"snapshots/{event.event_id}.jpg"
@@ -98,7 +104,11 @@ class EventCollector:
         return len(self._open)
 
     def records(self) -> list[dict]:
-        return sorted(self.events.values(), key=lambda r: (r["start"], r["source"], r["event_id"]))
+        # By instant: sources may show their times in different zones.
+        return sorted(
+            self.events.values(),
+            key=lambda r: (datetime.fromisoformat(r["start"]), r["source"], r["event_id"]),
+        )
 
 
 def write_events(out_dir: Path, records: list[dict], formats: set[str]) -> None:

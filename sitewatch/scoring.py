@@ -120,6 +120,7 @@ def score_videos(
     try:
         for job in jobs:
             source = VideoFileSource(job.path, job.source_id, job.start, stride=options.stride)
+            collector.zones[job.source_id] = job.start.tzinfo
             pipeline = make_pipeline(job.source_id)
             stats = VideoStats(job.source_id, str(job.path))
             result.videos.append(stats)
@@ -139,7 +140,7 @@ def score_videos(
                     if detections_file is not None:
                         detections_file.write(detections_line(job.source_id, frame.index, processed.detections))
                     if video is not None:
-                        video.write(annotate(frame.image, processed.detections, f"{job.source_id} {frame.timestamp:%Y-%m-%d %H:%M:%S%z}"))
+                        video.write(annotate(frame.image, processed.detections, f"{job.source_id} {frame.timestamp.astimezone(job.start.tzinfo):%Y-%m-%d %H:%M:%S%z}"))
                     if advance:
                         advance(options.stride)
             finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -39,6 +39,11 @@ class Frame:
             raise ValueError("Frame.source_id must not be empty")
         if self.timestamp.tzinfo is None or self.timestamp.utcoffset() is None:
             raise ValueError("Frame.timestamp must be timezone-aware")
+        if self.timestamp.tzinfo is not UTC:
+            # Kept in UTC: Python subtracts and compares two times of one zone on their wall
+            # clocks, so across a DST change the rules would see a second as an hour, or less
+            # than nothing. Local times are for display, made from the site's zone.
+            object.__setattr__(self, "timestamp", self.timestamp.astimezone(UTC))
         if self.index < 0:
             raise ValueError(f"Frame.index must be >= 0, got {self.index}")
         image = self.image

@@ -113,7 +113,9 @@ class VideoFileSource:
         self._error: BaseException | None = None
 
     def timestamp_of(self, index: int) -> datetime:
-        return self.start + timedelta(seconds=index / self.info.fps)
+        # In UTC: Python adds a timedelta to a zoned time on the wall clock, which
+        # across a DST change would move frames an hour or run time backwards.
+        return self.start.astimezone(UTC) + timedelta(seconds=index / self.info.fps)
 
     def __iter__(self) -> Iterator[Frame]:
         if self._thread is not None:

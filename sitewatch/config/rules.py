@@ -14,7 +14,13 @@ class NoHelmetSettings(Section):
     merge_iou: float = Field(
         0.3, ge=0.0, le=1.0, description="IoU with a recent event's last box to continue it"
     )
-    cooldown_s: float = Field(15.0, ge=0, le=86_400, description="how long a closed event can be continued")
+    cooldown_s: float = Field(
+        15.0,
+        ge=0,
+        le=86_400,
+        description="a worker seen again at most this long after his event's last sighting continues it "
+        "(open or closed)",
+    )
     predict_s: float = Field(
         2.0,
         ge=0,

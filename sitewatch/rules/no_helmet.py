@@ -9,8 +9,9 @@ rule turns flags into events with three guards against alert floods:
    flagged and closes once it has been unflagged for ``close_after_s``; its
    ``end`` is the last time it was seen.
 3. **Continuation**: a candidate that overlaps (IoU >= ``merge_iou``) the last box
-   of an event whose track has vanished - still open, or closed less than
-   ``cooldown_s`` ago - continues that event instead of opening a new one. This
+   of an event whose track has vanished - still open, or closed, as long as its
+   last sighting (its ``end``) is at most ``cooldown_s`` ago - continues that
+   event instead of opening a new one. This
    is what keeps a tracker id switch (occlusion, a missed frame) from sending a
    second alert for the same worker. The last box is also moved on at the
    event's speed over its last second of sightings, for up to ``predict_s``, and

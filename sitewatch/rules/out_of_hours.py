@@ -5,6 +5,9 @@ One event per camera per contiguous episode, however many people come and go:
 - **Persistence**: people must be present out of hours for ``persistence_s``
   before the event opens. Presence may drop out for up to ``dropout_s`` (a
   missed detection, someone behind a pillar) without restarting the count.
+  A drop-out is time the zone was *seen* empty: frames further apart than
+  ``dropout_s`` (a camera sampled every 20 s, a large ``--stride``) that all
+  show people are one presence, up to ``close_after_s`` between two frames.
   The event's ``start`` is the first sighting of the episode.
 - **Closing**: the event closes once the zone has been empty for
   ``close_after_s`` (a sighting at most that long after the previous one
@@ -25,7 +28,7 @@ Evidence: the first frame with the most people; its box is the union of the
 counted boxes and its confidence the highest among them (the event claims
 that someone is there, which the surest box supports best).
 
-Timestamps are the frames' own (timezone-aware, usually the site's zone);
+Timestamps are the frames' own (timezone-aware; ``Frame`` keeps them in UTC);
 ``event_in_utc`` gives the UTC form the store keeps. The event id depends on
 the start instant only, not on its zone.
 """
@@ -89,6 +92,7 @@ class _Episode:
     evidence: Evidence
     event: Event | None = None  # set once the event has opened
     last_report: datetime | None = None  # ``end`` at the last OPENED/UPDATED change
+    seen_empty: bool = False  # a frame since ``last_seen`` showed nobody
 
 
 class OutOfHoursRule:
@@ -139,6 +143,7 @@ class OutOfHoursRule:
             )
         else:
             episode.last_seen, episode.last_frame = max(episode.last_seen, now), frame.index
+            episode.seen_empty = False
         grew = seen.count > episode.people
         if grew:
             episode.people, episode.evidence = seen.count, _evidence(frame, seen)
@@ -171,6 +176,12 @@ class OutOfHoursRule:
             return []
         empty_for = max(now - episode.last_seen, timedelta(0))
         limit = timedelta(seconds=self.settings.close_after_s if episode.event else self.settings.dropout_s)
+        if present and not episode.seen_empty:
+            # No frame in between saw the zone empty: sparse frames, not a drop-out. Only a gap
+            # past close_after_s (a camera that was away) parts two sightings then.
+            limit = max(limit, timedelta(seconds=self.settings.close_after_s))
+        if not present:
+            episode.seen_empty = True
         if empty_for > limit or (empty_for == limit and not present):
             if episode.event is not None:
                 return [self._close()]

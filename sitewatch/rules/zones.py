@@ -18,13 +18,18 @@ from sitewatch.config.zones import Polygon, ZonesSettings
 from sitewatch.types import Detections
 
 FOOT_ANCHORED_CLASSES = ("person",)
+# The foot point sits this far above the box's bottom edge. The detector clips boxes to the
+# frame, so a worker cut off by its bottom edge has y2 == height: exactly on the edge of a
+# zone drawn to the frame's bottom, where the even-odd test may answer either way.
+FOOT_INSET_PX = 0.5
 
 
 def anchor_points(detections: Detections) -> np.ndarray:
-    """(N, 2) float64 anchor points: bottom-centre for person boxes, centre otherwise."""
+    """(N, 2) float64 anchor points: bottom-centre (half a pixel up) for person boxes, centre otherwise."""
     xyxy = detections.xyxy.astype(np.float64)
     x = (xyxy[:, 0] + xyxy[:, 2]) / 2
-    y = np.where(detections.class_mask(*FOOT_ANCHORED_CLASSES), xyxy[:, 3], (xyxy[:, 1] + xyxy[:, 3]) / 2)
+    feet = np.maximum(xyxy[:, 3] - FOOT_INSET_PX, xyxy[:, 1])
+    y = np.where(detections.class_mask(*FOOT_ANCHORED_CLASSES), feet, (xyxy[:, 1] + xyxy[:, 3]) / 2)
     return np.stack([x, y], axis=1)
 
 

@@ -100,3 +100,11 @@ def test_invalid_frames_are_rejected(kwargs, message):
     values = {"source_id": "cam", "image": np.zeros((4, 4, 3), np.uint8), "timestamp": datetime(2026, 1, 1, tzinfo=UTC), "index": 0}
     with pytest.raises(ValueError, match=message):
         Frame(**(values | kwargs))
+
+
+def test_a_frame_keeps_its_time_in_utc():
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2026, 3, 29, 3, 0, 1, tzinfo=ZoneInfo("Europe/Berlin"))
+    frame = Frame("cam", np.zeros((2, 2, 3), np.uint8), local, 0)
+    assert frame.timestamp == local and frame.timestamp.tzinfo is UTC

@@ -93,3 +93,14 @@ def test_stopping_early_releases_the_decoder(small_video):
 def test_start_must_be_timezone_aware(small_video):
     with pytest.raises(ValueError, match="timezone-aware"):
         VideoFileSource(small_video, "cam", datetime(2026, 1, 1))
+
+
+def test_frame_times_count_real_seconds_across_a_dst_change(small_video):
+    # 01:30 CET on the night the clocks jump to 03:00 CEST: an hour of video later it is 03:30 CEST.
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    source = VideoFileSource(small_video, "cam", start)
+    one_hour = round(3600 * source.info.fps)
+    assert source.timestamp_of(one_hour) - source.timestamp_of(0) == timedelta(hours=1)
+    assert source.timestamp_of(one_hour) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)

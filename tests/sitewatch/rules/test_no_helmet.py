@@ -305,3 +305,22 @@ def test_the_nearer_of_two_vanished_workers_is_continued():
     first_id = {c.event.track_id: c.event.event_id for _, c in changes if c.kind is ChangeKind.OPENED}
     carried_by_3 = {c.event.event_id for _, c in changes if c.event.track_id == 3}
     assert carried_by_3 == {first_id[2]}
+
+
+def test_a_worker_across_the_spring_dst_change_is_one_event():
+    # Berlin frames one real second apart across 02:00 CET -> 03:00 CEST; the worker is
+    # missed for two frames around the jump, well inside close_after_s.
+    from zoneinfo import ZoneInfo
+
+    berlin, night = ZoneInfo("Europe/Berlin"), datetime(2026, 3, 29, 0, 59, 50, tzinfo=UTC)
+    rule = NoHelmetRule("cam1", NoHelmetSettings(k=3, m=5, close_after_s=5, cooldown_s=15))
+    changes = []
+    for i in range(30):
+        at = (night + timedelta(seconds=i)).astimezone(berlin)
+        rows = [] if i in (9, 10) else [head(A, 1)]
+        changes += rule.update(Frame("cam1", IMAGE, at, i), dets(rows))
+    changes += rule.close_all(night + timedelta(seconds=30), 30)
+    kinds = [c.kind for c in changes if c.kind is not ChangeKind.UPDATED]
+    assert kinds == [ChangeKind.OPENED, ChangeKind.CLOSED], kinds
+    (event,) = {c.event.event_id: c.event for c in changes}.values()
+    assert (event.end - event.start).total_seconds() == 29

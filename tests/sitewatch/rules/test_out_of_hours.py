@@ -252,3 +252,53 @@ def test_frames_in_any_zone_give_the_same_events() -> None:
     assert [(c.kind, c.event.event_id, c.event.start, c.event.end) for c in local] == [
         (c.kind, c.event.event_id, c.event.start, c.event.end) for c in in_utc
     ]
+
+
+@pytest.mark.parametrize(
+    "night",
+    [
+        datetime(2026, 3, 29, 0, 56, tzinfo=UTC),  # 01:56 CET; at 02:00 CET the clocks jump to 03:00 CEST
+        datetime(2026, 10, 25, 0, 56, tzinfo=UTC),  # 02:56 CEST; at 03:00 CEST the clocks go back to 02:00 CET
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_one_episode_across_a_dst_change_is_one_event_with_its_real_length(night):
+    # Frames time-stamped in the site's own zone, as `score --start` without an offset makes
+    # them: one real second apart. Python would subtract two Berlin times on their wall
+    # clocks and see the clock change as an hour of absence (or a step back in time).
+    rule = OutOfHoursRule("cam1", SITE, settings=SETTINGS)
+    changes: list[EventChange] = []
+    for i in range(480):  # 8 minutes of one person on site, on a Sunday night
+        at = (night + timedelta(seconds=i)).astimezone(BERLIN)
+        changes += rule.update(frame(at, i), heads(1))
+    changes += rule.close_all(night + timedelta(seconds=480), 480)
+    assert [c.kind for c in changes if c.kind is not ChangeKind.UPDATED] == [ChangeKind.OPENED, ChangeKind.CLOSED]
+    assert closed_events(changes, night) == [(0.0, 479.0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("dropout_s", "every_s", "frames", "opened"),
+    [
+        (0, 0.5, 80, True),  # no drop-out allowed, but no frame ever shows the zone empty
+        (10, 20, 15, True),  # a camera sampled every 20 s, someone in every frame
+        (10, 10.5, 30, True),
+        (10, 90, 5, False),  # frames further apart than close_after_s: a camera that was away
+    ],
+)
+def test_sparse_frames_that_all_show_people_are_one_presence(dropout_s, every_s, frames, opened):
+    settings = OutOfHoursSettings(persistence_s=30, dropout_s=dropout_s, close_after_s=60, update_every_s=1000)
+    rule = OutOfHoursRule("cam1", SITE, settings=settings)
+    changes: list[EventChange] = []
+    for i in range(frames):
+        changes += rule.update(frame(MONDAY_NIGHT + timedelta(seconds=i * every_s), i), heads(1))
+    assert any(c.kind is ChangeKind.OPENED for c in changes) == opened
+
+
+def test_a_frame_that_sees_the_zone_empty_still_counts_as_a_drop_out():
+    # Every 20 s, with one empty frame: the zone was seen empty for longer than dropout_s.
+    settings = OutOfHoursSettings(persistence_s=30, dropout_s=10, close_after_s=60, update_every_s=1000)
+    rule = OutOfHoursRule("cam1", SITE, settings=settings)
+    changes: list[EventChange] = []
+    for i, n in enumerate([1, 1, 0, 1, 1]):  # t = 0, 20, 40 (empty), 60, 80
+        changes += rule.update(frame(MONDAY_NIGHT + timedelta(seconds=20 * i), i), heads(n))
+    assert not any(c.kind is ChangeKind.OPENED for c in changes), "the count restarted at t = 60"

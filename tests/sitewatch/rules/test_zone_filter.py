@@ -52,7 +52,16 @@ def test_points_in_polygon(polygon, point, inside) -> None:
 
 def test_anchor_is_bottom_centre_for_people_and_centre_for_heads() -> None:
     dets = detections(("person", (10, 20, 30, 100)), ("head", (10, 20, 30, 40)), ("helmet", (0, 0, 10, 10)))
-    assert anchor_points(dets).tolist() == [[20, 100], [20, 30], [5, 5]]
+    assert anchor_points(dets).tolist() == [[20, 99.5], [20, 30], [5, 5]]
+
+
+@pytest.mark.parametrize("frame_bottom", [200, 1080])
+def test_a_worker_cut_off_by_the_frame_bottom_stands_in_a_zone_drawn_to_it(frame_bottom) -> None:
+    # The detector clips boxes to the frame: his feet are on the frame's edge, and so is the zone's.
+    work = [[0, 0], [1920, 0], [1920, frame_bottom], [0, frame_bottom]]
+    cut_off = detections(("person", (100, frame_bottom - 150, 300, frame_bottom)))
+    kept = ZoneFilter(zones(work=[work])).apply(cut_off)
+    assert len(kept) == 1
 
 
 # A 200x200 picture: work zone is the bottom half; a "pavement" mask covers its right quarter.
