@@ -79,12 +79,36 @@ def get_delivery(delivery_id: DeliveryId, principal: Operator, session: DbSessio
     return _out(_delivery_for(session, delivery_id, principal))
 
 
-@router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryOut, summary="Queue a delivery again")
+def _superseded(session, row: Delivery) -> bool:
+    """A later change of the same event already reached the same target."""
+    later = select(Delivery.id).where(
+        Delivery.target == row.target,
+        Delivery.event_id == row.event_id,
+        Delivery.outbox_seq > row.outbox_seq,
+        Delivery.status == "delivered",
+    )
+    return session.scalar(later.limit(1)) is not None
+
+
+@router.post(
+    "/deliveries/{delivery_id}/retry", response_model=DeliveryOut, summary="Queue a dead delivery again"
+)
 def retry(delivery_id: DeliveryId, principal: Operator, session: DbSession) -> dict:
     with session.begin():
         row = _delivery_for(session, delivery_id, principal)
         if row.status == "delivered":
             raise ApiError(409, "already_delivered", "this delivery already reached its target")
+        if row.status == "pending":
+            # a retry would skip its backoff and restart its dead-after clock, again and again
+            raise ApiError(409, "already_pending", "this delivery is still being retried")
+        if _superseded(session, row):
+            # sent now, it would arrive after the newer state and show the receiver stale data
+            raise ApiError(
+                409,
+                "superseded",
+                "a later change of this event already reached the target; this one would arrive out of order",
+            )
         retry_delivery(session, row, principal.actor)
+        row.attempts = 0  # a fresh start: the first retry waits the base backoff, not the cap
         session.flush()
         return _out(row)

@@ -32,6 +32,7 @@ class MqttPublisher:
 
     def __init__(self, settings: MqttSettings):
         self.settings = settings
+        self.destination = f"mqtt://{settings.host}:{settings.port}"
         self._client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
@@ -51,6 +52,11 @@ class MqttPublisher:
         self._connected = threading.Event()
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+
+    @property
+    def send_timeout_s(self) -> float:
+        """The longest one ``send`` takes: connect (paho's 5 s), CONNACK, then PUBACK."""
+        return 5 + 2 * self.settings.publish_timeout_s
 
     def _on_connect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         if not reason_code.is_failure:
@@ -73,10 +79,12 @@ class MqttPublisher:
                 else:
                     self._client.reconnect()
             except OSError as exc:
-                raise DeliveryFailed(f"MQTT broker unreachable ({type(exc).__name__})") from None
+                raise DeliveryFailed(
+                    f"MQTT broker unreachable ({type(exc).__name__})", target_down=True
+                ) from None
         # publishing before the broker's CONNACK would only fail: wait for it, briefly
         if not self._connected.wait(self.settings.publish_timeout_s):
-            raise DeliveryFailed("MQTT broker did not accept the connection in time")
+            raise DeliveryFailed("MQTT broker did not accept the connection in time", target_down=True)
 
     def send(self, message: dict) -> None:
         self._ensure_connected()
@@ -84,15 +92,20 @@ class MqttPublisher:
         topic = topic_for(self.settings.topic_prefix, event["site_id"], event["camera_id"])
         info = self._client.publish(topic, encode(message), qos=1)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-            raise DeliveryFailed(f"MQTT publish refused (rc={info.rc})")
+            raise DeliveryFailed(f"MQTT publish refused (rc={info.rc})", target_down=True)
         try:
             info.wait_for_publish(self.settings.publish_timeout_s)
         except (RuntimeError, ValueError):
-            raise DeliveryFailed("MQTT publish not sent (not connected)") from None
+            raise DeliveryFailed("MQTT publish not sent (not connected)", target_down=True) from None
         if not info.is_published():
-            raise DeliveryFailed("MQTT broker did not acknowledge in time")
+            raise DeliveryFailed("MQTT broker did not acknowledge in time", target_down=True)
 
     def close(self) -> None:
-        if self._started:
-            self._client.loop_stop()
-        self._client.disconnect()
+        # The next send connects again from scratch (the service's last round at shutdown
+        # runs after stop()): a reconnect() without the network loop would never see the CONNACK.
+        with self._lock:
+            if self._started:
+                self._client.loop_stop()
+                self._started = False
+            self._client.disconnect()
+            self._connected.clear()

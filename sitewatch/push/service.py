@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.exc import DBAPIError
+
 from sitewatch.config.push import PushSettings
-from sitewatch.push.queue import RetryPolicy
+from sitewatch.push.queue import RETIRED_ERROR, RetryPolicy, retire_targets
 from sitewatch.push.webhook import WebhookSender
 from sitewatch.push.worker import DeliveryWorker
 from sitewatch.store import Store
+
+log = logging.getLogger("sitewatch.push")
 
 
 class PushService:
@@ -25,14 +32,55 @@ class PushService:
             workers.append(DeliveryWorker(store, MqttPublisher(settings.mqtt), policy))
         return cls(workers, hooks.poll_s)
 
+    def _each(self, what: str, call) -> None:
+        """``call(worker)`` for every worker at once: one slow or failing target holds up no other."""
+        if not self.workers:
+            return
+        with ThreadPoolExecutor(len(self.workers), thread_name_prefix="push") as pool:
+            futures = {worker.target: pool.submit(call, worker) for worker in self.workers}
+        for target, future in futures.items():
+            exc = future.exception()
+            if exc is not None:
+                # the type only: a message may quote a URL or a database error's parameters
+                log.error("push target %s: %s failed (%s)", target, what, type(exc).__name__)
+
     def run_once(self) -> None:
-        for worker in self.workers:
-            worker.run_once()
+        """One round for every target; the service's last round at shutdown runs this after stop()."""
+        self._each("push round", _run_once)
 
     def start(self) -> None:
+        self._retire_old_targets()
         for worker in self.workers:
             worker.start(self.poll_s)
 
     def stop(self) -> None:
+        """Stop every worker together, each after the send it has in flight."""
         for worker in self.workers:
-            worker.stop()
+            worker.request_stop()
+        self._each("stopping", _stop)
+
+    def _retire_old_targets(self) -> None:
+        """Pending deliveries of targets no longer configured would wait forever: they die now."""
+        if not self.workers:
+            return
+        try:
+            with self.workers[0].store.session() as session, session.begin():
+                retired = retire_targets(session, [worker.target for worker in self.workers])
+        except DBAPIError as exc:
+            log.warning("push: could not check for removed targets at start (%s)", type(exc).__name__)
+            return
+        for target, dead in retired.items():
+            log.warning(
+                "push target %s is no longer configured: %d pending deliveries marked dead (%r)",
+                target,
+                dead,
+                RETIRED_ERROR,
+            )
+
+
+def _run_once(worker: DeliveryWorker) -> None:
+    worker.run_once()
+
+
+def _stop(worker: DeliveryWorker) -> None:
+    worker.stop()

@@ -22,7 +22,7 @@ def sign(secret: str | bytes, timestamp: int, body: bytes) -> str:
 
 def verify(
     secret: str | bytes,
-    signature: str,
+    signature: str | bytes,
     timestamp: str | int,
     body: bytes,
     *,
@@ -36,4 +36,9 @@ def verify(
         return False
     if tolerance_s is not None and abs((time.time() if now is None else now) - ts) > tolerance_s:
         return False
-    return hmac.compare_digest(sign(secret, ts, body), signature)
+    # compare bytes: compare_digest refuses str with non-ASCII characters (a forged header may have them)
+    if isinstance(signature, str):
+        signature = signature.encode("utf-8", "replace")
+    if not isinstance(signature, bytes):
+        return False
+    return hmac.compare_digest(sign(secret, ts, body).encode(), signature)

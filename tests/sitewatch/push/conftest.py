@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -76,13 +77,20 @@ def free_port() -> int:
 
 
 class WebhookReceiver:
-    """A real HTTP server on loopback that records what it is sent; it can be down, then up."""
+    """A real HTTP server on loopback that records what it is sent; it can be down, then up.
+
+    It can also be slow (``delay_s`` before answering), answer one byte at a time
+    (``drip_s`` between bytes), or refuse only the messages ``refuse`` picks.
+    """
 
     def __init__(self, port: int):
         self.port = port
         self.url = f"http://127.0.0.1:{port}/hook"
         self.received: list[dict] = []
         self.fail_with: int | None = None
+        self.refuse: Callable[[dict], int | None] | None = None
+        self.delay_s = 0.0
+        self.drip_s: float | None = None
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> None:
@@ -91,7 +99,7 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = receiver.fail_with or 204
+                status = receiver.fail_with or (receiver.refuse and receiver.refuse(json.loads(body))) or 204
                 receiver.received.append(
                     {
                         "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -99,8 +107,20 @@ class WebhookReceiver:
                         "status": status,
                     }
                 )
-                self.send_response(status)
-                self.end_headers()
+                time.sleep(receiver.delay_s)
+                if receiver.drip_s is None:
+                    self.send_response(status)
+                    self.end_headers()
+                    return
+                answer = f"HTTP/1.1 {status} Whatever\r\nContent-Length: 0\r\nX-Padding: {'x' * 40}\r\n\r\n"
+                try:
+                    for byte in answer.encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(receiver.drip_s)
+                except OSError:
+                    pass  # the sender gave up
+                self.close_connection = True
 
             def log_message(self, *_args):
                 pass

@@ -11,7 +11,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import select
 
-from sitewatch.config.push import MqttSettings
+from sitewatch.config.push import MqttSettings, PushSettings
+from sitewatch.push import PushService
 from sitewatch.push.mqtt import MqttPublisher, topic_for, topic_level
 from sitewatch.push.queue import RetryPolicy
 from sitewatch.push.worker import DeliveryWorker
@@ -110,3 +111,29 @@ def test_broker_down_then_up_delivers_everything(store, mosquitto, clock, change
 def test_ids_cannot_change_the_topic_shape(value, level):
     assert topic_level(value) == level
     assert topic_for("sw", value, value).count("/") == 5
+
+
+def test_the_last_round_after_stop_publishes(store, mosquitto, subscriber, change_factory):
+    # as the service shuts down: workers stop (the connection closes), then one more round
+    settings = PushSettings.model_validate(
+        {
+            "mqtt": {
+                "host": "127.0.0.1",
+                "port": mosquitto.port,
+                "client_id": "sw-last",
+                "publish_timeout_s": 5,
+            }
+        }
+    )
+    service = PushService.from_settings(store, settings)
+    service.start()
+    store.apply([change_factory("opened")])
+    subscriber.wait_for(1)  # connected and publishing
+    service.stop()
+    store.apply([change_factory("closed", end_s=5)])
+    started = time.monotonic()
+    service.run_once()
+    assert time.monotonic() - started < 3  # not a publish timeout
+    assert [m["change"] for _, m, _ in subscriber.wait_for(2)] == ["opened", "closed"]
+    with store.session() as session:
+        assert [d.status for d in session.scalars(select(Delivery))] == ["delivered"] * 2

@@ -32,3 +32,13 @@ def test_anything_changed_fails(secret, timestamp, body, now):
 def test_signature_format():
     signature = sign(SECRET, 1, b"")
     assert signature.startswith("sha256=") and len(signature) == len("sha256=") + 64
+
+
+@pytest.mark.parametrize("signature", ["sha256=é", "sha256=\udcff", "", None, b"sha256=00"])
+def test_a_malformed_signature_is_false_not_an_error(signature):
+    assert not verify(SECRET, signature, "1700000000", BODY, now=1_700_000_010)
+
+
+def test_signature_as_bytes_verifies():
+    signature = sign(SECRET, 1_700_000_000, BODY).encode()
+    assert verify(SECRET, signature, "1700000000", BODY, now=1_700_000_010)
