@@ -57,8 +57,8 @@ class CameraOut(BaseModel):
     site_id: str
     name: str
     status: str = Field(
-        description="online | connecting | stalled | offline | stopped | unknown "
-        "(unknown until a live pipeline reports)"
+        description="online | connecting | stalled | offline | stopped | removed | unknown "
+        "(unknown until a live pipeline reports; removed: no longer in the live service's config)"
     )
     last_frame_at: datetime | None
     last_event_at: datetime | None

@@ -73,6 +73,16 @@ class CameraPipeline:
         self._last_frame = frame
         return Processed(frame, tracked, changes)
 
+    def tick(self, now: datetime) -> list[EventChange]:
+        """Advance the rules to ``now`` without a frame: while the camera is offline, stalled or frozen
+        (its frames not scored), events still close ``close_after_s`` after their last sighting,
+        instead of staying open until frames return. Tracks are left as they are, and no rule
+        takes the time for an empty picture."""
+        changes: list[EventChange] = []
+        for rule in self.rules:
+            changes.extend(rule.expire(now))
+        return changes
+
     def close(self, at: datetime | None = None) -> list[EventChange]:
         """Close every open event (end of a recording, shutdown)."""
         last = self._last_frame

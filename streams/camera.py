@@ -191,21 +191,33 @@ class CameraReader:
                 height=self._size[1] if self._size else None,
             )
 
+    def stop(self) -> None:
+        """Tell the thread to stop and release the capture, without waiting (``join`` waits).
+
+        Stopping many readers: ``stop`` them all, then ``join`` each against one
+        deadline, so that the wait does not add up camera by camera.
+        """
+        self._stop.set()
+        self._slot.close()
+        if self._thread is None:
+            self._set_state(SourceState.CLOSED, "closed")
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the stopped thread to end; True when it did within ``timeout``."""
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
     def close(self, timeout: float | None = None) -> bool:
         """Stop the thread and release the capture; True when the thread ended within ``timeout``.
 
         The default waits ``settings.longest_block_s`` + 1 s, the longest the
         thread can be inside an OpenCV call. Safe to call more than once.
         """
-        self._stop.set()
-        self._slot.close()
-        thread = self._thread
-        if thread is None or thread is threading.current_thread():
-            if thread is None:
-                self._set_state(SourceState.CLOSED, "closed")
-            return True
-        thread.join(self.settings.longest_block_s + 1.0 if timeout is None else timeout)
-        if thread.is_alive():
+        self.stop()
+        if not self.join(self.settings.longest_block_s + 1.0 if timeout is None else timeout):
             log.warning(
                 "camera %s: reader still inside OpenCV after close(); it exits when that call returns",
                 self.source_id,
@@ -326,6 +338,8 @@ class CameraReader:
         if changed and self._frozen:
             with self._lock:
                 self._frozen = False
+                # Recovered: the next outage is news, even one with the reason of the last failure.
+                self._last_failure = None
             log.info("camera %s: the picture changes again (no longer frozen)", self.source_id)
         if self._frozen_check.is_frozen(now):
             with self._lock:
@@ -374,8 +388,14 @@ class CameraReader:
             if old is state is SourceState.CONNECTING:
                 return  # the first attempt: "not started" -> "opening", no news
             repeated = state in _FAILURES and self._last_failure == (state, reason)
-            # Reconnecting to a camera that is still frozen is no news either.
-            still_frozen = state is SourceState.STREAMING and self._frozen
+            # Reconnecting to a camera that is still frozen is no news either, as long as its
+            # frozen picture caused the reconnect; back after a real outage is news, frozen or not.
+            still_frozen = (
+                state is SourceState.STREAMING
+                and self._frozen
+                and self._last_failure is not None
+                and self._last_failure[1].startswith(FROZEN)
+            )
             if state in _FAILURES:
                 self._last_failure = (state, reason)
             elif state is SourceState.STREAMING and not still_frozen:

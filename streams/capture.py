@@ -14,13 +14,21 @@
   secrets from any other message (a ``cv2.error``) before it is logged.
 - Diagnosis: OpenCV only says "not opened". A failed open is followed by a
   plain TCP connect to the camera's port to tell "connection refused" or
-  "unknown host" from "the server answered but the stream did not open".
+  "unknown host" from a server that accepts connections; of those, an open
+  that used up the whole open timeout is a server that connected but sent no
+  stream in time (hung, overloaded), one that failed sooner a server that
+  answered with a refusal (wrong path or credentials, or no video).
+- Opens are serialized here, as OpenCV serializes them anyway (one global
+  lock around FFmpeg's open): timing the open inside this lock measures the
+  camera, not the wait behind another camera that hangs.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cv2
@@ -33,6 +41,10 @@ _OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 # makes every (re)connect several seconds faster.
 _DEFAULT_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "1000000"}
 _DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "rtmp": 1935, "http": 80, "https": 443}
+# FFmpeg's interrupt callback fires once the open timeout has passed, and the open returns
+# right after; an open that failed this close to the timeout was cut off, not refused.
+_TIMED_OUT_FRACTION = 0.9
+_OPEN_LOCK = threading.Lock()
 
 
 def _install_capture_options() -> None:
@@ -82,20 +94,28 @@ def open_capture(url: str, open_timeout_s: float, read_timeout_s: float) -> cv2.
         cv2.CAP_PROP_READ_TIMEOUT_MSEC,
         max(1, round(read_timeout_s * 1000)),
     ]
-    try:
-        capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-    except cv2.error as exc:
-        # "from None": the original exception's text may hold the URL and
-        # would be printed with any traceback.
-        raise StreamOpenError(f"OpenCV could not open the stream: {scrub(str(exc), url)}") from None
+    with _OPEN_LOCK:
+        began = time.monotonic()
+        try:
+            capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+        except cv2.error as exc:
+            # "from None": the original exception's text may hold the URL and
+            # would be printed with any traceback.
+            raise StreamOpenError(f"OpenCV could not open the stream: {scrub(str(exc), url)}") from None
+        took_s = time.monotonic() - began
     if not capture.isOpened():
         capture.release()
-        raise StreamOpenError(diagnose_open_failure(url, min(open_timeout_s, 3.0)))
+        timed_out = open_timeout_s if took_s >= _TIMED_OUT_FRACTION * open_timeout_s else None
+        reason = diagnose_open_failure(url, min(open_timeout_s, 3.0), timed_out_after_s=timed_out)
+        raise StreamOpenError(reason)
     return capture
 
 
-def diagnose_open_failure(url: str, timeout_s: float) -> str:
-    """A short reason why ``url`` did not open, found by a plain TCP connect to its host."""
+def diagnose_open_failure(url: str, timeout_s: float, *, timed_out_after_s: float | None = None) -> str:
+    """A short reason why ``url`` did not open, found by a plain TCP connect to its host.
+
+    ``timed_out_after_s``: the open was cut off by its timeout (this many seconds) rather than refused.
+    """
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -114,4 +134,11 @@ def diagnose_open_failure(url: str, timeout_s: float) -> str:
         return f"no answer from {host}:{port} within {timeout_s:g} s"
     except OSError as exc:
         return (exc.strerror or type(exc).__name__).lower()
+    if timed_out_after_s is not None:
+        # Connected, yet nothing usable came back in time: telling the user to check the
+        # path or password would send him the wrong way.
+        return (
+            f"the server accepted the connection but sent no stream within {timed_out_after_s:g} s "
+            "(server hung or overloaded)"
+        )
     return "the server answered but the stream did not open (wrong path or credentials, or no video)"

@@ -158,6 +158,14 @@ class NoHelmetRule:
         self._tracks.clear()
         return changes
 
+    def expire(self, now: datetime) -> list[EventChange]:
+        """Close the events unseen for ``close_after_s`` by ``now`` while no frame is scored (camera
+        offline or frozen); their ``end`` stays the last sighting. Nothing else moves: k of m counts
+        scored frames only."""
+        if not self.settings.enabled:
+            return []
+        return self._close_stale(now)
+
     def seed(self, recent: list[Event], now: datetime) -> None:
         """Make events from before a restart continuable, as if closed just now by this rule.
 

@@ -162,6 +162,17 @@ class OutOfHoursRule:
         self._episode = None
         return changes
 
+    def expire(self, now: datetime) -> list[EventChange]:
+        """Close the open event once ``close_after_s`` has passed since its last sighting while no frame
+        is scored (camera offline or frozen). Unlike an empty frame, this time does not count as the
+        zone *seen* empty; a candidate is left for the next frame to judge."""
+        episode = self._episode
+        if not self.active or episode is None or episode.event is None:
+            return []
+        if now - episode.last_seen < timedelta(seconds=self.settings.close_after_s):
+            return []
+        return [self._close()]
+
     # -- steps --------------------------------------------------------------
     def _expire(self, now: datetime, present: bool) -> list[EventChange]:
         """End the episode if nobody has been seen for too long.

@@ -7,6 +7,11 @@ takes the newest frame of every camera that has one and scores them together.
 
 Faults stay local: a frame whose detection or rules fail is logged and
 skipped, and the loop, and every other camera, carries on.
+
+Rules move on with the frames they score. A camera that delivers none to
+score (offline, stalled, still connecting, or frozen) has its rules advanced
+to the wall-clock time every ``EXPIRE_EVERY_S`` instead, so that its events
+close ``close_after_s`` after their last sighting, as they would with frames.
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sitewatch.events import EventChange
 from sitewatch.pipeline import CameraPipeline
+from sitewatch.streams.state import SourceState
 from sitewatch.types import Frame
 
 log = logging.getLogger("sitewatch.service")
 
 ChangeSink = Callable[[Sequence[EventChange], str | None], None]
+# How often the rules of cameras without frames to score are advanced: well below any close_after_s.
+EXPIRE_EVERY_S = 1.0
 
 
 class FrameSource(Protocol):
@@ -86,17 +95,23 @@ class ProcessingLoop:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        next_expiry = time.monotonic() + EXPIRE_EVERY_S
         while not self._stop.is_set():
-            if not self.ready.wait(0.5):
-                continue
-            # Clear before taking: a frame put after this sets it again, so none is missed.
-            self.ready.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.run_once()
-            except Exception:  # a bug in the loop itself: log it, never die silently
-                log.exception("processing loop: batch failed")
+            if self.ready.wait(0.5):
+                # Clear before taking: a frame put after this sets it again, so none is missed.
+                self.ready.clear()
+                if self._stop.is_set():
+                    break
+                try:
+                    self.run_once()
+                except Exception:  # a bug in the loop itself: log it, never die silently
+                    log.exception("processing loop: batch failed")
+            if time.monotonic() >= next_expiry:
+                next_expiry = time.monotonic() + EXPIRE_EVERY_S
+                try:
+                    self.expire_idle()
+                except Exception:
+                    log.exception("processing loop: advancing idle cameras failed")
 
     def run_once(self) -> int:
         """Score the frames waiting now (at most one per camera); returns how many were processed."""
@@ -117,6 +132,34 @@ class ProcessingLoop:
         self.stats.last_batch_s = elapsed
         self.stats.busy_s += elapsed
         return done
+
+    def expire_idle(self, now: datetime | None = None) -> int:
+        """Advance the rules of the cameras with no frame to score to ``now`` (default: the wall clock);
+        returns how many event changes that made (they go to the sink as any other).
+
+        Only those: a streaming camera's own frames move its rules, and ticking it as well could
+        close an event just before a frame, read earlier, sees the worker again.
+        """
+        now = now or datetime.now(UTC)
+        made = 0
+        for reader in self.readers:
+            stats = reader.stats()
+            if stats.state is SourceState.STREAMING and not (self.skip_frozen and stats.frozen):
+                continue
+            camera = reader.source_id
+            try:
+                with self._lock:
+                    changes = self.pipelines[camera].tick(now)
+            except Exception:
+                log.exception("camera %s: advancing its rules without frames failed", camera)
+                continue
+            if changes:
+                made += len(changes)
+                try:
+                    self.sink(changes, self.sites.get(camera))
+                except Exception:
+                    log.exception("camera %s: %d event changes not stored", camera, len(changes))
+        return made
 
     def _process(self, frames: list[Frame]) -> int:
         groups: dict[int, tuple[object, list[Frame]]] = {}

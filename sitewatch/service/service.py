@@ -4,12 +4,12 @@ Components start in dependency order and stop in reverse:
 
 start: API socket (fails fast on a taken port) -> store (migrate, sync the
 config) -> per-camera pipelines (seeded with events from before a restart)
--> close the events a crash left open -> detector(s) -> push + API ->
-processing loop -> camera readers.
+-> close the events a crash left open -> detector(s) -> reset the stored camera
+status -> push + API -> processing loop -> camera readers.
 
-stop: readers -> loop (finishes its batch) -> close every open event and
-store it -> flush the store -> API (stops push) -> one last push round ->
-close events still open -> close the store.
+stop: readers (joined against one deadline) -> loop (finishes its batch) ->
+close every open event and store it -> flush the store -> API (stops push) ->
+one last push round -> close events still open -> close the store.
 
 A camera that fails never stops the others: each reader reconnects on its
 own, and the loop logs and skips a frame that fails.
@@ -21,7 +21,7 @@ import logging
 import os
 import signal
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,6 +108,7 @@ class Service:
         )
         self.detectors = build_detectors(self.settings, self.model)
         self.push = self._build_push()
+        self._reset_camera_status()
         if self.with_api:
             from sitewatch.api import create_app
 
@@ -159,6 +160,17 @@ class Service:
                 )
             self.pipelines[camera.id] = pipeline
 
+    def _reset_camera_status(self) -> None:
+        # Before the API serves the cameras table: what the last run stored is stale (a crash leaves
+        # "online"), and a reader's first "connecting" is not reported. Late in the start, so that a
+        # start that fails earlier leaves the table as it was.
+        from sitewatch.store.sync import reset_camera_status
+
+        with self.store.session() as session, session.begin():
+            removed = reset_camera_status(session, self.settings)
+        if removed:
+            log.info("%d cameras no longer in the configuration marked removed", removed)
+
     def _build_push(self):
         push = self.settings.push
         if not push.webhooks.targets and push.mqtt is None:
@@ -174,8 +186,7 @@ class Service:
                 return
             self._stopped = True
         if self.readers:
-            with ThreadPoolExecutor(max_workers=min(8, len(self.readers))) as pool:
-                list(pool.map(lambda r: r.close(), self.readers))
+            self._stop_readers()
         if self.loop is not None and not self.loop.stop():
             log.warning("the processing loop did not finish its batch in time")
         if self.store is not None:
@@ -212,6 +223,30 @@ class Service:
             self._store_closed = True
             self.store.close()
         log.info("stopped")
+
+    def _stop_readers(self) -> None:
+        """Stop every reader, waiting at most ``longest_block_s`` + 1 s in all, however many cameras.
+
+        Each reader may be inside an OpenCV call for up to ``longest_block_s``, and OpenCV opens
+        one stream at a time, so readers of cameras that hang queue up behind each other: waiting
+        for them one by one would outlast systemd's stop timeout and lose the closing of open
+        events to its SIGKILL. All are told to stop first, then joined against one deadline;
+        those still inside OpenCV are daemon threads, left to end when their call returns.
+        """
+        for reader in self.readers:
+            reader.stop()
+        wait_s = self.settings.streams.longest_block_s + 1.0
+        deadline = time.monotonic() + wait_s
+        stuck = [r for r in self.readers if not r.join(max(0.0, deadline - time.monotonic()))]
+        if stuck:
+            names = ", ".join(r.source_id for r in stuck[:10]) + (", ..." if len(stuck) > 10 else "")
+            log.warning(
+                "%d camera readers still inside OpenCV (or queued for its one-at-a-time open) after %.0f s, "
+                "left to end on their own: %s",
+                len(stuck), wait_s, names,
+            )
+            for reader in stuck:  # their own "closed" comes after the store has closed
+                self._record_status(reader.source_id, SourceState.CLOSED, None)
 
     def run_until_signal(self, stop: threading.Event | None = None) -> None:
         """Serve until SIGTERM/SIGINT (or ``stop`` is set), then stop. Main thread only."""

@@ -205,6 +205,32 @@ def test_frozen_stream_is_detected_flagged_and_reconnected(rtsp_servers, readers
     assert not live_changes.any(lambda c: c.new is SourceState.STALLED)
 
 
+def test_after_a_frozen_episode_the_reconnect_and_the_next_outage_are_logged(rtsp_servers, readers, caplog):
+    caplog.set_level(logging.DEBUG, logger="sitewatch.streams")
+    server = rtsp_servers(f"/cam={STILL}")
+    reader = readers("cam", server.url("/cam"), settings=FAST.model_copy(update={"frozen_after_s": 1.0}))
+    wait_until(lambda: reader.stats().frozen, "the frozen picture detected")
+    server.kill()  # an outage while frozen, then a moving picture
+    wait_until(lambda: reader.state is SourceState.OFFLINE, "the outage noticed")
+    restarted = len(caplog.records)
+    server.start([f"/cam={MOVING}"])
+    wait_until(
+        lambda: reader.state is SourceState.STREAMING and not reader.stats().frozen, "the moving picture"
+    )
+    recovered = len(caplog.records)
+    server.kill()
+    wait_until(lambda: reader.state is not SourceState.STREAMING, "the second outage noticed")
+
+    def lines(records, level: int) -> list[str]:
+        return [r.getMessage() for r in records if r.name == "sitewatch.streams" and r.levelno >= level]
+
+    # The journal (INFO and up) shows the camera coming back, and then going down again.
+    assert any(m.endswith("-> streaming") for m in lines(caplog.records[restarted:recovered], logging.INFO))
+    assert any(
+        m.startswith("camera cam: streaming -> ") for m in lines(caplog.records[recovered:], logging.WARNING)
+    )
+
+
 def test_resolution_change_after_a_restart(rtsp_servers, readers, caplog):
     caplog.set_level(logging.INFO, logger="sitewatch.streams")
     server = rtsp_servers(f"/cam={MOVING}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
@@ -47,6 +48,33 @@ def test_server_that_answers_but_serves_no_stream():
         listener.listen()
         host, port = listener.getsockname()
         assert "server answered" in diagnose_open_failure(f"rtsp://{host}:{port}/x", 1.0)
+
+
+def test_server_that_accepts_but_never_answers_is_not_blamed_on_path_or_credentials():
+    # A hung NVR: the kernel completes the TCP handshake, the server never says a word.
+    accepted: list[socket.socket] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def accept() -> None:
+            try:
+                while True:
+                    accepted.append(listener.accept()[0])
+            except OSError:  # the listener was closed
+                pass
+
+        threading.Thread(target=accept, daemon=True).start()
+        try:
+            with pytest.raises(StreamOpenError) as info:
+                open_capture(f"rtsp://viewer:pa55word@127.0.0.1:{port}/stream", 1.0, 1.0)
+        finally:
+            for conn in accepted:
+                conn.close()
+    assert str(info.value) == (
+        "the server accepted the connection but sent no stream within 1 s (server hung or overloaded)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ are about the service's path, not the model's accuracy.
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import cv2
@@ -33,8 +34,13 @@ def closed_rtsp_url() -> str:
     return f"rtsp://admin:{SECRET}@127.0.0.1:{free_port()}/stream1"
 
 
-def site_config(tmp_path: Path, cameras: list[dict], *, port: int | None = None, **rules) -> Path:
-    """A one-site config with thresholds low enough that the interim model alerts; returns its path."""
+def site_config(
+    tmp_path: Path, cameras: list[dict], *, port: int | None = None, streams: dict | None = None, **rules
+) -> Path:
+    """A one-site config with thresholds low enough that the interim model alerts; returns its path.
+
+    ``streams`` overrides the (already short) stream timeouts; the other keywords are ``no_helmet`` settings.
+    """
     no_helmet = {"k": 1, "m": 1, "min_confidence": 0.05, "close_after_s": 600, "cooldown_s": 600, **rules}
     config = {
         "detector": {"confidence": 0.05, "tiles": "on", "threads": 1},
@@ -43,7 +49,13 @@ def site_config(tmp_path: Path, cameras: list[dict], *, port: int | None = None,
         # motion gate would hold back every head (tests/sitewatch/tracking/test_motion.py).
         "motion": {"enabled": False},
         "rules": {"no_helmet": no_helmet, "out_of_hours": {"enabled": False}},
-        "streams": {"frozen_after_s": 0, "open_timeout_s": 3, "stale_after_s": 3, "backoff_cap_s": 5},
+        "streams": {
+            "frozen_after_s": 0,
+            "open_timeout_s": 3,
+            "stale_after_s": 3,
+            "backoff_cap_s": 5,
+            **(streams or {}),
+        },
         "store": {"url": f"sqlite:///{tmp_path / 'sitewatch.db'}"},
         "api": {"host": "127.0.0.1", "port": port or free_port()},
         "sites": [{"id": "yard", "name": "Test yard", "timezone": "UTC"}],
@@ -88,3 +100,43 @@ def dead_camera_url() -> str:
 @pytest.fixture
 def camera_secret() -> str:
     return SECRET
+
+
+class HungServer:
+    """A TCP listener that accepts every connection and never says a word: a hung NVR or camera."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(256)
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="hung-server", daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return f"rtsp://admin:{SECRET}@127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.accepted.append(self._listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        # Readers left inside OpenCV's open then fail at once instead of timing out one by one.
+        self._stop.set()
+        self._thread.join()
+        self._listener.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def hung_server():
+    server = HungServer()
+    yield server
+    server.close()
