@@ -1,4 +1,4 @@
-"""Draw helmet look-alikes (traffic cones, lamp heads on poles, balls) into training photos.
+"""Draw helmet look-alikes (traffic cones, some strung with barrier tape, lamp heads on poles, balls) into training photos.
 
 The Hard Hat Workers photos are close-ups of workers; they hold almost no
 traffic cones, lamp posts or coloured balls, and a model trained on them alone
@@ -141,8 +141,58 @@ def draw_ball(height: int, rng: np.random.Generator) -> Sprite:
     return pixels, alpha
 
 
+# Barrier tape: red-and-white or black-and-yellow, strung from cone to cone
+# at about half a cone's height. Sites fence off works this way, and a cone
+# seen with tape across its middle is exactly what a far camera sees.
+TAPE_COLOURS: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = (
+    ((40, 40, 200), (235, 235, 235)),
+    ((30, 30, 30), (30, 210, 235)),
+)
+
+
+def draw_taped_cone(height: int, rng: np.random.Generator) -> Sprite:
+    """A cone (``draw_cone``) with barrier tape running from its middle off to one or both sides.
+
+    The tape is drawn behind the cone, thin (a twentieth of its height or
+    less), striped, and slightly sloped; the sprite is as wide as cone and tape.
+    """
+    cone_pixels, cone_alpha = draw_cone(height, rng)
+    cone_w = cone_alpha.shape[1]
+    left = int(cone_w * rng.uniform(1.5, 5.0)) if rng.random() < 0.7 else 0
+    right = int(cone_w * rng.uniform(1.5, 5.0)) if not left or rng.random() < 0.6 else 0
+    width = left + cone_w + right
+    pixels = np.zeros((height, width, 3), np.float32)
+    alpha = np.zeros((height, width), np.float32)
+    y_mid = height * rng.uniform(0.3, 0.6)
+    thickness = max(1, round(height * rng.uniform(0.03, 0.06)))
+    stripe = max(2, round(thickness * rng.uniform(2.0, 4.0)))
+    first, second = TAPE_COLOURS[0 if rng.random() < 0.6 else 1]
+    for side, length in ((-1, left), (1, right)):
+        if not length:
+            continue
+        # Sag or climb of up to a sixth of the cone's height over the run.
+        drop = rng.uniform(-height / 6, height / 6)
+        # From the cone's axis, behind it, so the tape meets the tapered body.
+        x_start = left + cone_w / 2
+        length += cone_w // 2
+        for k, x0 in enumerate(range(0, length, stripe)):
+            x1 = min(length, x0 + stripe)
+            ya, yb = y_mid + drop * x0 / length, y_mid + drop * x1 / length
+            xa, xb = (x_start - x0, x_start - x1) if side < 0 else (x_start + x0, x_start + x1)
+            colour = first if k % 2 == 0 else second
+            points = (round(xa), round(ya)), (round(xb), round(yb))
+            cv2.line(pixels, *points, colour, thickness, cv2.LINE_AA)
+            cv2.line(alpha, *points, 1.0, thickness, cv2.LINE_AA)
+    # The cone over the tape.
+    region = slice(left, left + cone_w)
+    pixels[:, region] = pixels[:, region] * (1 - cone_alpha[..., None]) + cone_pixels * cone_alpha[..., None]
+    alpha[:, region] = np.maximum(alpha[:, region], cone_alpha)
+    return pixels, np.clip(alpha, 0.0, 1.0)
+
+
 DRAWERS: tuple[tuple[Callable[[int, np.random.Generator], Sprite], float], ...] = (
-    (draw_cone, 0.6),
+    (draw_cone, 0.4),
+    (draw_taped_cone, 0.2),
     (draw_lamp, 0.2),
     (draw_ball, 0.2),
 )

@@ -11,6 +11,7 @@ from sitewatch.models.lookalikes import (
     draw_ball,
     draw_cone,
     draw_lamp,
+    draw_taped_cone,
     paste,
     yolo_boxes_to_pixels,
 )
@@ -46,6 +47,25 @@ def test_some_cones_carry_a_round_sign():
         blue_or_white = ((blue > red + 40) | ((blue > 200) & (green > 200) & (red > 200))).mean()
         with_sign += bool(blue_or_white > 0.01)
     assert 15 <= with_sign <= 45, f"{with_sign} of 60 cones carry a sign (about 45% expected)"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_taped_cone_has_thin_striped_tape_running_off_its_side(seed):
+    height = 60
+    pixels, alpha = draw_taped_cone(height, np.random.default_rng(seed))
+    assert alpha.shape[0] == height and alpha.shape[1] >= 2.5 * 0.45 * height, "cone and at least one run of tape"
+    # The outermost quarter of the columns on either side: one of them holds the
+    # tape alone (the other may be the cone's side, where no tape runs).
+    outer = max(1, alpha.shape[1] // 4)
+    tape_ends = [
+        (pixels[:, cols][alpha[:, cols] > 0.9], int((alpha[:, cols] > 0.5).any(axis=1).sum()))
+        for cols in (slice(0, outer), slice(-outer, None))
+    ]
+    thin = [(tape, rows) for tape, rows in tape_ends if 0 < rows <= 0.25 * height]
+    assert thin, f"no thin band of tape at either edge (rows covered: {[rows for _, rows in tape_ends]})"
+    # Two stripe colours alternate along the tape: red and white, or black and yellow.
+    tape = np.concatenate([t for t, _ in thin])
+    assert len(tape) and tape.std(axis=0).max() > 40, "stripes of two colours, not one"
 
 
 def test_paste_blends_by_alpha():
