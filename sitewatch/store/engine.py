@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from sitewatch.store.errors import StoreError, StoreUnusable, folder_problem
+from sitewatch.store.errors import StoreError, StoreUnusable, make_folder
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -76,12 +76,7 @@ def make_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_file(parsed)
         if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnusable(
-                    f"cannot create the folder of database file {path}: {folder_problem(path.parent, exc)}"
-                ) from None
+            make_folder(path.parent, f"the folder of database file {path}")
             engine = create_engine(parsed, connect_args={"timeout": 30})
         else:
             # an in-memory database lives in one connection: share it across threads

@@ -18,6 +18,14 @@ class StoreUnusable(StoreError):
     """
 
 
+def make_folder(folder: Path, what: str) -> None:
+    """``mkdir -p`` ``folder``, or a ``StoreUnusable`` saying why ``what`` cannot be created."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnusable(f"cannot create {what}: {folder_problem(folder, exc)}") from None
+
+
 def folder_problem(folder: Path, exc: OSError) -> str:
     """Why ``folder`` could not be created, naming the file in the way when there is one."""
     for path in (folder, *folder.parents):

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sitewatch.store.errors import StoreUnusable, folder_problem
+from sitewatch.store.errors import make_folder
 
 
 class EvidenceFiles:
@@ -21,12 +21,7 @@ class EvidenceFiles:
         if create:
             # Created (and so checked) up front: a broken folder found at the first event
             # would lose that event's evidence and every one after it.
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnusable(
-                    f"cannot create evidence folder {self.directory}: {folder_problem(self.directory, exc)}"
-                ) from None
+            make_folder(self.directory, f"evidence folder {self.directory}")
 
     def path_for(self, evidence_id: str) -> Path:
         try:
