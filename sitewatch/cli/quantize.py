@@ -35,16 +35,19 @@ def quantize(
     if target.resolve() == source.resolve():
         raise UserError(f"{target}: would overwrite the model it quantizes; give another --out")
     try:
+        _, splits, _ = read_data_yaml(data)  # its messages name the file; it needs no extra
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    if "train" not in splits or not splits["train"].is_dir():
+        raise UserError(f"{data}: no train split to calibrate on")
+    try:
         from sitewatch.models.quantize import calibration_photos, quantize_model
     except ImportError:
         raise UserError("quantizing needs the train extra (onnx): pip install 'sitewatch[train]' "
                         "(or make install-train)") from None
     try:
-        _, splits, _ = read_data_yaml(data)
-        if "train" not in splits or not splits["train"].is_dir():
-            raise UserError(f"{data}: no train split to calibrate on")
         chosen = calibration_photos(splits["train"], photos)
         quantize_model(source, target, chosen)
-    except (ModelError, ValueError, OSError) as exc:  # read_data_yaml's messages name the file
+    except (ModelError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     typer.echo(f"int8 model: {target} ({len(chosen)} calibration photos)")

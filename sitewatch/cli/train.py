@@ -133,14 +133,7 @@ def train(
             raise UserError(f"{path}: no such checkpoint to average")
     if init_from and not init_from.is_file():
         raise UserError(f"{init_from}: no such weights file to start from")
-    try:
-        import ultralytics  # noqa: F401
-    except ImportError:
-        raise UserError("training needs the train extra: pip install 'sitewatch[train]' (or make install-train)") from None
-    from sitewatch.models.card import write_card
     from sitewatch.models.datasets import DataSource, read_data_yaml, read_sources
-    from sitewatch.models.train import MODELS_DIR, TrainSettings, checkpoint_path, export_onnx, read_ledger
-    from sitewatch.models.train import train as run_training
 
     try:
         sources = [DataSource.parse(spec) for spec in data]
@@ -158,6 +151,15 @@ def train(
             read_sources(sources)
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
+    # After the data checks, which need no extra: a bad data set is told first.
+    try:
+        import ultralytics  # noqa: F401
+    except ImportError:
+        raise UserError("training needs the train extra: pip install 'sitewatch[train]' (or make install-train)") from None
+    from sitewatch.models.card import write_card
+    from sitewatch.models.train import MODELS_DIR, TrainSettings, checkpoint_path, export_onnx, read_ledger
+    from sitewatch.models.train import train as run_training
+
     settings = TrainSettings(
         name=name, model_yaml=model_yaml, imgsz=imgsz, batch=batch, device=device, torch_threads=threads,
         lookalikes=lookalikes, far_field=far_field, init_from=str(init_from) if init_from else None, lr0=lr0,
