@@ -17,13 +17,11 @@ from sitewatch.config.base import Section
 from sitewatch.config.fields import Identifier
 from sitewatch.config.tracker import TrackerSettings
 from sitewatch.config.zones import ZonesSettings
+from sitewatch.redact import REDACTED, redact_query
 
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https", "file", "udp", "tcp", "srt"})
 
-# Query parameters some cameras take credentials in (…/video.cgi?user=admin&pwd=…).
-_SECRET_QUERY_KEY = re.compile(r"pass|pwd|token|secret|key|auth|sig|user", re.IGNORECASE)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-REDACTED = "***"
 
 
 def redact_url(url: str) -> str:
@@ -48,7 +46,7 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, REDACTED if _SECRET_QUERY_KEY.search(k) else v) for k, v in pairs], safe="*")
+        query = urlencode(redact_query(pairs), safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 

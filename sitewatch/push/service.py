@@ -46,7 +46,7 @@ class PushService:
 
     def run_once(self) -> None:
         """One round for every target; the service's last round at shutdown runs this after stop()."""
-        self._each("push round", _run_once)
+        self._each("push round", DeliveryWorker.run_once)
 
     def start(self) -> None:
         self._retire_old_targets()
@@ -57,7 +57,7 @@ class PushService:
         """Stop every worker together, each after the send it has in flight."""
         for worker in self.workers:
             worker.request_stop()
-        self._each("stopping", _stop)
+        self._each("stopping", DeliveryWorker.stop)
 
     def _retire_old_targets(self) -> None:
         """Pending deliveries of targets no longer configured would wait forever: they die now."""
@@ -76,11 +76,3 @@ class PushService:
                 dead,
                 RETIRED_ERROR,
             )
-
-
-def _run_once(worker: DeliveryWorker) -> None:
-    worker.run_once()
-
-
-def _stop(worker: DeliveryWorker) -> None:
-    worker.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -15,15 +14,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
+from sitewatch.redact import redact_query
 from sitewatch.store.errors import StoreError, StoreUnusable, make_folder
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Query parameters that can carry a secret. libpq takes ``password`` and ``sslpassword`` there,
-# and psycopg takes a whole connection string in ``conninfo`` ("host=... password=...");
-# ``dsn`` is psycopg2's name for the same. The rest are for whatever else looks like one.
-_SECRET_QUERY_KEY = re.compile(r"pass|pwd|secret|token|key|auth|conninfo|dsn", re.IGNORECASE)
-MASK = "***"
 
 
 class StoreUrlError(StoreError, ValueError):
@@ -57,11 +52,11 @@ def safe_url(url: str | URL) -> str:
     # render_as_string(hide_password=True) masks only the user part's password, and it would
     # percent-encode a mask put into the query: render the query here.
     shown = parsed.set(query={}).render_as_string(hide_password=True)
-    pairs = [
-        (key, MASK if _SECRET_QUERY_KEY.search(key) else value)
+    pairs = redact_query(
+        (key, value)
         for key, values in parsed.query.items()
         for value in (values if isinstance(values, tuple) else (values,))
-    ]
+    )
     return f"{shown}?{urlencode(pairs, safe='*')}" if pairs else shown
 
 
